@@ -1,0 +1,21 @@
+/*
+ * ewald_setup.h — Ewald splitting parameter and PME grid sizes, chosen as GROMACS chooses them.
+ *
+ * Every backend calls these so that all of them use the same beta and grid for the same input.
+ */
+#ifndef FS_EWALD_SETUP_H
+#define FS_EWALD_SETUP_H
+
+#include "box.h"
+#include "forceparams.h"
+#include "status.h"
+
+/* The splitting parameter beta (nm^-1) with erfc(beta rc) = rtol, found by bisection as GROMACS's
+ * calc_ewaldcoeff_q() does (so that the same ewald-rtol gives the same beta to the last bit). */
+double fs_ewald_beta(double rc, double rtol);
+
+/* The PME grid for this box: fourier_n[d] when set, else the smallest GROMACS "nice" size (calcFftGrid) with
+ * spacing at most fourierspacing. Fails with FS_ERR_INVALID when the grid is smaller than 2 * pme_order. */
+fs_status fs_pme_grid_size(const fs_box *box, const fs_forceparams *p, int n[3]);
+
+#endif
