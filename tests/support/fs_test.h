@@ -1,0 +1,36 @@
+/*
+ * fs_test.h — small helpers shared by the cmocka suites.
+ */
+#ifndef FS_TEST_H
+#define FS_TEST_H
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/state.h"
+#include "core/topology.h"
+
+/* FS_SOURCE_DIR "/" rel, in a rotating set of static buffers (8 live at once). */
+const char *fs_test_path(const char *rel);
+
+/* Reads a .top and a .gro (paths relative to the source tree) into a new topology and state; fails the test on
+ * error (printing the library's message). */
+void fs_test_load(const char *top_rel, const char *gro_rel, fs_topology **top, fs_state **state);
+
+/* Asserts |a - b| <= abs_tol + rel_tol * |b|, printing both values and `what` when it fails. */
+#define fs_assert_close(a, b, rel_tol, abs_tol, what) \
+    fs_assert_close_((a), (b), (rel_tol), (abs_tol), (what), __FILE__, __LINE__)
+void fs_assert_close_(double a, double b, double rel_tol, double abs_tol, const char *what, const char *file,
+                      int line);
+
+/* 1 if |a - b| <= abs_tol + rel_tol * |b| (for negative controls: assert_false(fs_close(...))). */
+static inline int fs_close(double a, double b, double rel_tol, double abs_tol)
+{
+    return fabs(a - b) <= abs_tol + rel_tol * fabs(b);
+}
+
+#endif
