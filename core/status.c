@@ -32,7 +32,14 @@ fs_status fs_fail_context(fs_status code, const char *fmt, ...)
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     memcpy(old, g_message, sizeof old);
-    snprintf(g_message, sizeof g_message, "%s: %s", prefix, old);
+    size_t n = strlen(prefix);
+    if (n > sizeof g_message - 3) n = sizeof g_message - 3;
+    memcpy(g_message, prefix, n);
+    memcpy(g_message + n, ": ", 2);
+    size_t room = sizeof g_message - n - 3, m = strlen(old);
+    if (m > room) m = room;
+    memcpy(g_message + n + 2, old, m);
+    g_message[n + 2 + m] = '\0';
     return code;
 }
 
