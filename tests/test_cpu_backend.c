@@ -127,6 +127,13 @@ static void test_water_cube(void **state)
     check_system("tests/data/cli/water.top", "tests/data/cli/water.gro", "benchmarks/inputs/water-23k/gromacs.mdp");
 }
 
+static void test_ec_dmc_box(void **state)
+{
+    (void)state;
+    check_system("benchmarks/inputs/ec-dmc/topol.top", "benchmarks/inputs/ec-dmc/conf.gro",
+                 "benchmarks/inputs/ec-dmc/grompp.mdp");
+}
+
 static void test_step_is_refused_honestly(void **state)
 {
     (void)state;
@@ -142,6 +149,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_water_cube),
+        cmocka_unit_test(test_ec_dmc_box),
         cmocka_unit_test(test_step_is_refused_honestly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
