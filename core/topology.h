@@ -13,7 +13,7 @@
  *   proper (1, 9), periodic improper (4)
  *                            V = k (1 + cos(mult phi - phi0)); funct 9 lines with several terms become several
  *                            entries here
- *   improper (funct 2)       V = 1/2 k (xi - xi0)^2, difference taken in (-180, 180]
+ *   improper (funct 2)       V = 1/2 k (xi - xi0)^2, difference wrapped into [-180, 180) as GROMACS does
  *   Ryckaert-Bellemans (3)   V = sum_n C_n cos^n(psi), psi = phi - 180 deg
  *   LJ                       V = C12/r^12 - C6/r^6
  *   1-4 pair (pairs 1)       V = C12/r^12 - C6/r^6 + fudgeQQ f qi qj / r (no cutoff, no shift)
