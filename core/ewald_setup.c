@@ -24,6 +24,7 @@
  * axis is rejected, as grompp rejects it ("The PME grid size should be >= 2*(pme-order - 1)").
  */
 #include "ewald_setup.h"
+#include "units.h"
 
 #include <math.h>
 
@@ -111,4 +112,9 @@ fs_status fs_pme_grid_size(const fs_box *box, const fs_forceparams *p, int n[3])
                            n[0], n[1], n[2], min_size, p->pme_order);
     }
     return FS_OK;
+}
+
+double fs_ewald_net_charge_energy(double qsum, double volume, double beta, double coulomb)
+{
+    return -FS_PI * coulomb * qsum * qsum / (2.0 * volume * beta * beta);
 }

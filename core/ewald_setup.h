@@ -21,4 +21,9 @@ double fs_ewald_beta(double rc, double rtol);
  * pme_order is outside 3..12. */
 fs_status fs_pme_grid_size(const fs_box *box, const fs_forceparams *p, int n[3]);
 
+/* Energy (kJ/mol) of a net charge qsum (e) in tin-foil Ewald: the interaction with the uniform neutralizing
+ * background that Ewald sums imply, -pi f Q^2 / (2 V beta^2) with f = `coulomb` (GROMACS reports it inside
+ * "Coul. recip."). It scales as 1/V, so its virial is -E/2 on each diagonal element. */
+double fs_ewald_net_charge_energy(double qsum, double volume, double beta, double coulomb);
+
 #endif

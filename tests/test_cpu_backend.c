@@ -134,6 +134,13 @@ static void test_ec_dmc_box(void **state)
                  "benchmarks/inputs/ec-dmc/grompp.mdp");
 }
 
+/* A net charge adds the neutralizing-background energy; its virial must be the strain derivative too. */
+static void test_charged_water_cube(void **state)
+{
+    (void)state;
+    check_system("tests/data/charged/topol.top", "tests/data/cli/water.gro", "tests/data/charged/run.mdp");
+}
+
 static void test_step_is_refused_honestly(void **state)
 {
     (void)state;
@@ -150,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_water_cube),
         cmocka_unit_test(test_ec_dmc_box),
+        cmocka_unit_test(test_charged_water_cube),
         cmocka_unit_test(test_step_is_refused_honestly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,8 @@
  *   ewald.c      plain Ewald reciprocal sum (coulombtype = Ewald)
  *   bonded.c     bonds, angles, Urey-Bradley, dihedrals
  *   core/dispcorr.c  long-range dispersion correction
+ * plus, for a system with net charge Q, the energy of the neutralizing background Ewald implies
+ * (-pi f Q^2 / (2 V beta^2), reported in "Coul. recip." as GROMACS does).
  * One force evaluation zeroes an accumulator, lets every module add into it, and copies the result out. The
  * Ewald splitting parameter and PME grid come from core/ewald_setup.c, shared with every backend; the PME grid is
  * planned on the first evaluation and again whenever the box changes the grid size.
@@ -35,6 +37,7 @@ typedef struct {
     fs_forceparams p;
     fs_state *state; /* the backend's own copy ("device" state) */
     double *q;       /* charges */
+    double qsum;     /* net charge, for the neutralizing-background term */
     double beta;
     double rlist;
     fs_nblist *nl;
@@ -72,11 +75,17 @@ static fs_status cpu_create(const fs_topology *top, const fs_forceparams *p, fs_
     c->top = top;
     c->p = *p;
     c->beta = fs_ewald_beta(p->rcoulomb, p->ewald_rtol);
+    if (!isfinite(c->beta) || c->beta <= 0.0) {
+        free(c);
+        return fs_fail(FS_ERR_INVALID, "no Ewald splitting parameter for rcoulomb %g and ewald-rtol %g", p->rcoulomb,
+                       p->ewald_rtol);
+    }
     c->rlist = fmax(p->rcoulomb, p->rvdw) + p->verlet_buffer;
     c->q = malloc((size_t)(top->natoms > 0 ? top->natoms : 1) * sizeof *c->q);
     fs_status st = c->q ? FS_OK : fs_fail(FS_ERR_NOMEM, "out of memory for %d charges", top->natoms);
     if (st == FS_OK) {
         for (int i = 0; i < top->natoms; ++i) c->q[i] = top->atoms[i].charge;
+        c->qsum = fs_topology_total_charge(top);
         st = fs_state_create(top->natoms, top->natoms, &c->state);
     }
     if (st == FS_OK) st = fs_nblist_create(top->natoms, &c->nl);
@@ -163,6 +172,9 @@ static fs_status cpu_compute(fs_backend *b, unsigned flags, fs_energies *out)
         st = fs_ewald_recip(box, c->top->natoms, r, c->q, c->beta, coulomb, kmax, &acc);
     }
     if (st != FS_OK) return st;
+    double enet = fs_ewald_net_charge_energy(c->qsum, fs_box_volume(box), c->beta, coulomb);
+    acc.term[FS_TERM_COUL_RECIP] += enet;
+    for (int a = 0; a < 3; ++a) acc.virial[a][a] -= 0.5 * enet;
     acc.term[FS_TERM_DISPCORR] += fs_dispcorr_compute(&c->dc, &c->p, box, acc.virial);
 
     for (int i = 0; i < c->top->natoms; ++i)
