@@ -139,8 +139,9 @@ fs_status fs_topology_finalize(fs_topology *top);
 
 /* Appends one item to a topology list; `list` is any fs_*_list (or FS_LIST). Returns FS_ERR_NOMEM on failure. */
 #define fs_list_push(list, item) \
-    fs_list_grow_((void **)&(list)->data, &(list)->cap, (list)->n + 1, sizeof(*(list)->data)) \
-        ? FS_ERR_NOMEM : ((list)->data[(list)->n++] = (item), FS_OK)
+    (fs_list_grow_((void **)&(list)->data, &(list)->cap, (list)->n + 1, sizeof(*(list)->data)) \
+         ? FS_ERR_NOMEM                                                                        \
+         : ((list)->data[(list)->n++] = (item), FS_OK))
 int fs_list_grow_(void **data, int *cap, int need, size_t elem_size); /* 0 on success, 1 on failure */
 
 /* Frees a list's storage and zeroes it. */

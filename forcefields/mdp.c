@@ -34,8 +34,7 @@ static fs_status parse_real(const char *v, const char *where, const char *key, d
     while (*end && isspace((unsigned char)*end)) end++;
     if (end == v || *end || errno == ERANGE || !isfinite(x))
         return fs_fail(FS_ERR_INVALID, "%s: '%s' needs a number, got '%s'", where, key, v);
-    if (x < lo || x > hi)
-        return fs_fail(FS_ERR_INVALID, "%s: '%s' = %s is outside [%g, %g]", where, key, v, lo, hi);
+    if (x < lo || x > hi) return fs_fail(FS_ERR_INVALID, "%s: '%s' = %s is outside [%g, %g]", where, key, v, lo, hi);
     *out = x;
     return FS_OK;
 }
@@ -48,8 +47,7 @@ static fs_status parse_int(const char *v, const char *where, const char *key, lo
     while (*end && isspace((unsigned char)*end)) end++;
     if (end == v || *end || errno == ERANGE)
         return fs_fail(FS_ERR_INVALID, "%s: '%s' needs an integer, got '%s'", where, key, v);
-    if (x < lo || x > hi)
-        return fs_fail(FS_ERR_INVALID, "%s: '%s' = %s is outside [%ld, %ld]", where, key, v, lo, hi);
+    if (x < lo || x > hi) return fs_fail(FS_ERR_INVALID, "%s: '%s' = %s is outside [%ld, %ld]", where, key, v, lo, hi);
     *out = (int)x;
     return FS_OK;
 }
@@ -68,8 +66,7 @@ static fs_status set_coulombtype(fs_mdp *m, const char *key, const char *v, cons
 {
     static const char *const names[] = {"PME", "Ewald", NULL};
     int k = pick(v, names);
-    if (k < 0)
-        return fs_fail(FS_ERR_UNSUPPORTED, "%s: %s = %s is not supported (PME or Ewald)", where, key, v);
+    if (k < 0) return fs_fail(FS_ERR_UNSUPPORTED, "%s: %s = %s is not supported (PME or Ewald)", where, key, v);
     m->force.coulombtype = k == 0 ? FS_COUL_PME : FS_COUL_EWALD;
     return FS_OK;
 }
@@ -334,8 +331,8 @@ fs_status fs_mdp_read(const char *path, fs_mdp *m, char *notes, size_t notes_cap
         st = fs_mdp_set(m, key, value, where, &note);
         if (st != FS_OK) break;
         if (note && notes && nlen + 1 < notes_cap) {
-            int w = snprintf(notes + nlen, notes_cap - nlen, "%s: ignoring '%s' (does not change energies)\n", where,
-                             key);
+            int w =
+                snprintf(notes + nlen, notes_cap - nlen, "%s: ignoring '%s' (does not change energies)\n", where, key);
             if (w > 0) nlen = nlen + (size_t)w < notes_cap ? nlen + (size_t)w : notes_cap - 1;
         }
     }
