@@ -22,7 +22,10 @@ static inline fs_box fs_box_make(double lx, double ly, double lz)
     return b;
 }
 
-static inline double fs_box_volume(const fs_box *b) { return b->len[0] * b->len[1] * b->len[2]; }
+static inline double fs_box_volume(const fs_box *b)
+{
+    return b->len[0] * b->len[1] * b->len[2];
+}
 
 /* Replaces d (a difference of two positions) by its minimum image along every periodic axis. */
 static inline void fs_box_min_image(const fs_box *b, double d[3])

@@ -25,7 +25,6 @@ fs_status fs_dispcorr_prepare(const fs_topology *top, fs_dispcorr_setup *out);
 
 /* Energy (kJ/mol) and virial contribution (added to virial[3][3], diagonal) for this box. Returns 0 and adds
  * nothing when p->dispcorr is FS_DISPCORR_NO; adds to the virial only for FS_DISPCORR_ENERPRES. */
-double fs_dispcorr_compute(const fs_dispcorr_setup *s, const fs_forceparams *p, const fs_box *box,
-                           double virial[3][3]);
+double fs_dispcorr_compute(const fs_dispcorr_setup *s, const fs_forceparams *p, const fs_box *box, double virial[3][3]);
 
 #endif

@@ -14,7 +14,7 @@ typedef enum { FS_MOD_POTENTIAL_SHIFT, FS_MOD_NONE } fs_modifier;
 typedef enum { FS_DISPCORR_NO, FS_DISPCORR_ENER, FS_DISPCORR_ENERPRES } fs_dispcorr;
 
 typedef struct {
-    fs_coulombtype coulombtype; /* coulombtype: PME (default) or Ewald (plain sum, a reference) */
+    fs_coulombtype coulombtype;   /* coulombtype: PME (default) or Ewald (plain sum, a reference) */
     fs_modifier coulomb_modifier; /* coulomb-modifier: Potential-shift (default) */
     fs_modifier vdw_modifier;     /* vdw-modifier: Potential-shift (default) */
     double rcoulomb;              /* rcoulomb, nm (1.0) */
@@ -31,8 +31,9 @@ typedef struct {
 /* GROMACS's defaults for every field. */
 static inline fs_forceparams fs_forceparams_default(void)
 {
-    fs_forceparams p = {FS_COUL_PME, FS_MOD_POTENTIAL_SHIFT, FS_MOD_POTENTIAL_SHIFT, 1.0, 1.0, 0.1, 0.12, {0, 0, 0},
-                        4, 1e-5, 1.0, FS_DISPCORR_NO};
+    fs_forceparams p = {
+        FS_COUL_PME, FS_MOD_POTENTIAL_SHIFT, FS_MOD_POTENTIAL_SHIFT, 1.0, 1.0, 0.1, 0.12, {0, 0, 0}, 4, 1e-5,
+        1.0,         FS_DISPCORR_NO};
     return p;
 }
 

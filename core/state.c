@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double **component(fs_state *s, int k) { return k < 3 ? &s->r[k] : k < 6 ? &s->v[k - 3] : &s->f[k - 6]; }
+static double **component(fs_state *s, int k)
+{
+    return k < 3 ? &s->r[k] : k < 6 ? &s->v[k - 3] : &s->f[k - 6];
+}
 
 fs_status fs_state_reserve(fs_state *s, int capacity)
 {

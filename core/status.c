@@ -43,21 +43,35 @@ fs_status fs_fail_context(fs_status code, const char *fmt, ...)
     return code;
 }
 
-const char *fs_error_message(void) { return g_message; }
+const char *fs_error_message(void)
+{
+    return g_message;
+}
 
-void fs_error_clear(void) { g_message[0] = '\0'; }
+void fs_error_clear(void)
+{
+    g_message[0] = '\0';
+}
 
 const char *fs_status_name(fs_status code)
 {
     switch (code) {
-    case FS_OK: return "ok";
-    case FS_ERR_NOMEM: return "out of memory";
-    case FS_ERR_IO: return "input/output error";
-    case FS_ERR_PARSE: return "parse error";
-    case FS_ERR_INVALID: return "invalid value";
-    case FS_ERR_UNSUPPORTED: return "unsupported";
-    case FS_ERR_UNAVAILABLE: return "unavailable";
-    case FS_ERR_NUMERIC: return "numerical failure";
+    case FS_OK:
+        return "ok";
+    case FS_ERR_NOMEM:
+        return "out of memory";
+    case FS_ERR_IO:
+        return "input/output error";
+    case FS_ERR_PARSE:
+        return "parse error";
+    case FS_ERR_INVALID:
+        return "invalid value";
+    case FS_ERR_UNSUPPORTED:
+        return "unsupported";
+    case FS_ERR_UNAVAILABLE:
+        return "unavailable";
+    case FS_ERR_NUMERIC:
+        return "numerical failure";
     }
     return "unknown status";
 }

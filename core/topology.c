@@ -78,8 +78,8 @@ fs_status fs_topology_add_atom(fs_topology *top, const fs_atom *atom, int *index
 fs_status fs_topology_add_molecule(fs_topology *top, const fs_molecule *mol)
 {
     if (mol->first_atom < 0 || mol->natoms < 0 || mol->first_atom + mol->natoms > top->natoms)
-        return fs_fail(FS_ERR_INVALID, "molecule '%s' refers to atoms %d..%d beyond the %d atoms present",
-                       mol->name, mol->first_atom + 1, mol->first_atom + mol->natoms, top->natoms);
+        return fs_fail(FS_ERR_INVALID, "molecule '%s' refers to atoms %d..%d beyond the %d atoms present", mol->name,
+                       mol->first_atom + 1, mol->first_atom + mol->natoms, top->natoms);
     if (fs_list_grow_((void **)&top->molecules, &top->molecules_cap, top->nmolecules + 1, sizeof *top->molecules))
         return fs_fail(FS_ERR_NOMEM, "out of memory adding molecule %d", top->nmolecules + 1);
     top->molecules[top->nmolecules++] = *mol;
@@ -117,8 +117,7 @@ fs_status fs_topology_set_types(fs_topology *top, int ntypes, const fs_atomtype 
 fs_status fs_topology_add_exclusion(fs_topology *top, int i, int j)
 {
     if (i == j) return FS_OK;
-    if (fs_list_grow_((void **)&top->excl_pending.data, &top->excl_pending.cap, top->excl_pending.n + 2,
-                      sizeof(int)))
+    if (fs_list_grow_((void **)&top->excl_pending.data, &top->excl_pending.cap, top->excl_pending.n + 2, sizeof(int)))
         return fs_fail(FS_ERR_NOMEM, "out of memory adding exclusions");
     top->excl_pending.data[top->excl_pending.n++] = i;
     top->excl_pending.data[top->excl_pending.n++] = j;
@@ -173,7 +172,8 @@ fs_status fs_topology_finalize(fs_topology *top)
     }
     if (nold > 0)
         for (int i = 0; i < n; ++i)
-            for (int k = top->excl_start[i]; k < top->excl_start[i + 1]; ++k) list[start[i] + fill[i]++] = top->excl_list[k];
+            for (int k = top->excl_start[i]; k < top->excl_start[i + 1]; ++k)
+                list[start[i] + fill[i]++] = top->excl_list[k];
     /* sort and deduplicate each row, compacting in place */
     int w = 0;
     for (int i = 0; i < n; ++i) {
@@ -193,7 +193,10 @@ fs_status fs_topology_finalize(fs_topology *top)
     return FS_OK;
 }
 
-static int is_hydrogen(const fs_atom *a) { return toupper((unsigned char)a->name[0]) == 'H'; }
+static int is_hydrogen(const fs_atom *a)
+{
+    return toupper((unsigned char)a->name[0]) == 'H';
+}
 
 static fs_status constrain_bonds(fs_topology *top, int only_h)
 {
@@ -212,9 +215,15 @@ static fs_status constrain_bonds(fs_topology *top, int only_h)
     return FS_OK;
 }
 
-fs_status fs_topology_constrain_h_bonds(fs_topology *top) { return constrain_bonds(top, 1); }
+fs_status fs_topology_constrain_h_bonds(fs_topology *top)
+{
+    return constrain_bonds(top, 1);
+}
 
-fs_status fs_topology_constrain_all_bonds(fs_topology *top) { return constrain_bonds(top, 0); }
+fs_status fs_topology_constrain_all_bonds(fs_topology *top)
+{
+    return constrain_bonds(top, 0);
+}
 
 double fs_topology_total_charge(const fs_topology *top)
 {

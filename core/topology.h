@@ -53,17 +53,46 @@ typedef struct {
     int natoms;
 } fs_molecule;
 
-typedef struct { int ai, aj; double b0, kb; } fs_bond;
-typedef struct { int ai, aj, ak; double theta0, k, r13, kub; } fs_angle; /* r13, kub used by U-B only */
-typedef struct { int ai, aj, ak, al; double phi0, k; int mult; } fs_dih_periodic;
-typedef struct { int ai, aj, ak, al; double xi0, k; } fs_dih_harmonic;
-typedef struct { int ai, aj, ak, al; double c[6]; } fs_dih_rb;
-typedef struct { int ai, aj; double c6, c12; } fs_pair;
-typedef struct { int ai, aj; double length; } fs_constraint;
-typedef struct { int ow, hw1, hw2; double doh, dhh; } fs_settle;
+typedef struct {
+    int ai, aj;
+    double b0, kb;
+} fs_bond;
+typedef struct {
+    int ai, aj, ak;
+    double theta0, k, r13, kub;
+} fs_angle; /* r13, kub used by U-B only */
+typedef struct {
+    int ai, aj, ak, al;
+    double phi0, k;
+    int mult;
+} fs_dih_periodic;
+typedef struct {
+    int ai, aj, ak, al;
+    double xi0, k;
+} fs_dih_harmonic;
+typedef struct {
+    int ai, aj, ak, al;
+    double c[6];
+} fs_dih_rb;
+typedef struct {
+    int ai, aj;
+    double c6, c12;
+} fs_pair;
+typedef struct {
+    int ai, aj;
+    double length;
+} fs_constraint;
+typedef struct {
+    int ow, hw1, hw2;
+    double doh, dhh;
+} fs_settle;
 
 /* A growable array of T: data[0..n), room for cap. */
-#define FS_LIST(T) struct { T *data; int n, cap; }
+#define FS_LIST(T)                                                                                                     \
+    struct {                                                                                                           \
+        T *data;                                                                                                       \
+        int n, cap;                                                                                                    \
+    }
 
 typedef FS_LIST(fs_bond) fs_bond_list;
 typedef FS_LIST(fs_angle) fs_angle_list;
@@ -94,14 +123,14 @@ typedef struct {
     double fudge_lj, fudge_qq;
 
     /* bonded terms, by the energy term they contribute to */
-    fs_bond_list bonds;                  /* "Bond" */
-    fs_angle_list angles;                /* "Angle" (funct 1) */
-    fs_angle_list ub_angles;             /* "U-B" (funct 5) */
-    fs_dih_periodic_list propers;        /* "Proper Dih." (funct 1 and 9) */
-    fs_dih_periodic_list per_impropers;  /* "Per. Imp. Dih." (funct 4) */
-    fs_dih_harmonic_list impropers;      /* "Improper Dih." (funct 2) */
-    fs_dih_rb_list rbs;                  /* "Ryckaert-Bell." (funct 3) */
-    fs_pair_list pairs;                  /* "LJ-14" and "Coulomb-14" */
+    fs_bond_list bonds;                 /* "Bond" */
+    fs_angle_list angles;               /* "Angle" (funct 1) */
+    fs_angle_list ub_angles;            /* "U-B" (funct 5) */
+    fs_dih_periodic_list propers;       /* "Proper Dih." (funct 1 and 9) */
+    fs_dih_periodic_list per_impropers; /* "Per. Imp. Dih." (funct 4) */
+    fs_dih_harmonic_list impropers;     /* "Improper Dih." (funct 2) */
+    fs_dih_rb_list rbs;                 /* "Ryckaert-Bell." (funct 3) */
+    fs_pair_list pairs;                 /* "LJ-14" and "Coulomb-14" */
     fs_constraint_list constraints;
     fs_settle_list settles;
 
@@ -138,9 +167,9 @@ fs_status fs_topology_add_exclusion(fs_topology *top, int i, int j);
 fs_status fs_topology_finalize(fs_topology *top);
 
 /* Appends one item to a topology list; `list` is any fs_*_list (or FS_LIST). Returns FS_ERR_NOMEM on failure. */
-#define fs_list_push(list, item) \
-    (fs_list_grow_((void **)&(list)->data, &(list)->cap, (list)->n + 1, sizeof(*(list)->data)) \
-         ? FS_ERR_NOMEM                                                                        \
+#define fs_list_push(list, item)                                                                                       \
+    (fs_list_grow_((void **)&(list)->data, &(list)->cap, (list)->n + 1, sizeof(*(list)->data))                         \
+         ? FS_ERR_NOMEM                                                                                                \
          : ((list)->data[(list)->n++] = (item), FS_OK))
 int fs_list_grow_(void **data, int *cap, int need, size_t elem_size); /* 0 on success, 1 on failure */
 

@@ -341,7 +341,7 @@ static fs_status data_line(reader *r, char *line, const tp_loc *at)
     for (int k_ = 0; k_ < mt->name.n; ++k_) {                                                                          \
         T x = mt->name.data[k_];                                                                                       \
         SHIFT;                                                                                                         \
-        if (fs_list_push(&top->name, x) != FS_OK) return nomem();                                                           \
+        if (fs_list_push(&top->name, x) != FS_OK) return nomem();                                                      \
     }
 
 /* Appends one copy of molecule type mt at atom offset `off`. */

@@ -25,7 +25,10 @@ static const char *const term_names[FS_TERM_COUNT] = {
     [FS_TERM_COUL14] = "Coulomb-14",
 };
 
-const char *fs_term_name(fs_term t) { return (t >= 0 && t < FS_TERM_COUNT) ? term_names[t] : "?"; }
+const char *fs_term_name(fs_term t)
+{
+    return (t >= 0 && t < FS_TERM_COUNT) ? term_names[t] : "?";
+}
 
 double fs_energies_potential(const fs_energies *e)
 {
@@ -36,7 +39,10 @@ double fs_energies_potential(const fs_energies *e)
 
 static const fs_backend_ops *const registry[] = {&fs_cpu_backend, NULL};
 
-const fs_backend_ops *const *fs_backend_all(void) { return registry; }
+const fs_backend_ops *const *fs_backend_all(void)
+{
+    return registry;
+}
 
 const fs_backend_ops *fs_backend_find(const char *name)
 {

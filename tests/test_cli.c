@@ -30,8 +30,7 @@ static void expect(const char *args, int code, const char *needle)
 {
     int rc = run(args);
     if (rc != code) fail_msg("`ferrosolv %s` exited %d, expected %d; output:\n%s", args, rc, code, output);
-    if (needle && !strstr(output, needle))
-        fail_msg("`ferrosolv %s` output lacks '%s':\n%s", args, needle, output);
+    if (needle && !strstr(output, needle)) fail_msg("`ferrosolv %s` output lacks '%s':\n%s", args, needle, output);
 }
 
 static void test_usage(void **state)
@@ -63,19 +62,21 @@ static void test_energy_prints_every_term(void **state)
     const char *out = "/tmp/ferrosolv-test-cli-forces.txt";
     remove(out);
     char args[512];
-    snprintf(args, sizeof args,
-             "energy -c tests/data/cli/water.gro -p tests/data/cli/water.top -f benchmarks/inputs/water-23k/gromacs.mdp "
-             "-o %s",
-             out);
+    snprintf(
+        args, sizeof args,
+        "energy -c tests/data/cli/water.gro -p tests/data/cli/water.top -f benchmarks/inputs/water-23k/gromacs.mdp "
+        "-o %s",
+        out);
     expect(args, 0, "Potential");
-    const char *names[] = {"LJ (SR)", "Coulomb (SR)", "Coul. recip.", "Disper. corr.", "Bond", "Angle", "U-B",
-                           "Proper Dih.", "Ryckaert-Bell.", "Improper Dih.", "Per. Imp. Dih.", "LJ-14",
-                           "Coulomb-14"};
+    const char *names[] = {"LJ (SR)",        "Coulomb (SR)", "Coul. recip.", "Disper. corr.",  "Bond",
+                           "Angle",          "U-B",          "Proper Dih.",  "Ryckaert-Bell.", "Improper Dih.",
+                           "Per. Imp. Dih.", "LJ-14",        "Coulomb-14"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i)
         if (!strstr(output, names[i])) fail_msg("no '%s' in:\n%s", names[i], output);
     assert_non_null(strstr(output, "ignoring 'integrator'")); /* the .mdp note */
     assert_non_null(strstr(output, "1128 in 376 molecules"));
-    /* liquid water is bound: the potential is large and negative (about -41 kJ/mol per molecule for SPC/E; the cut cube is a little looser) */
+    /* liquid water is bound: the potential is large and negative (about -41 kJ/mol per molecule for SPC/E; the cut cube
+     * is a little looser) */
     const char *pot = strstr(output, "Potential");
     double e = strtod(pot + strlen("Potential"), NULL);
     assert_true(e < -30.0 * 376 && e > -55.0 * 376);

@@ -22,19 +22,18 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ferrosolv energy -c conf.gro -p topol.top [-f run.mdp] [options]\n\n"
-            "Prints the potential energy per term (kJ/mol, GROMACS's term names), the virial and the pressure\n"
-            "contribution of the forces.\n\n"
-            "  -c FILE          coordinates (.gro)\n"
-            "  -p FILE          topology (.top)\n"
-            "  -f FILE          run parameters (.mdp); keys that do not change energies are ignored with a note\n"
-            "  -o FILE          write forces (kJ mol^-1 nm^-1), one atom per line: index fx fy fz\n"
-            "  -I DIR           search DIR for #include files (repeatable; GMXLIB is searched after)\n"
-            "  --backend NAME   cpu (default: cpu)\n"
-            "  --KEY VALUE      any .mdp key, overriding the file, e.g. --rcoulomb 1.2 --pme-order 6\n"
-            "                   --ewald-rtol 1e-6 --fourierspacing 0.10 --DispCorr EnerPres --coulombtype Ewald\n"
-            "                   --constraints h-bonds --define -DFLEXIBLE\n");
+    fprintf(out, "usage: ferrosolv energy -c conf.gro -p topol.top [-f run.mdp] [options]\n\n"
+                 "Prints the potential energy per term (kJ/mol, GROMACS's term names), the virial and the pressure\n"
+                 "contribution of the forces.\n\n"
+                 "  -c FILE          coordinates (.gro)\n"
+                 "  -p FILE          topology (.top)\n"
+                 "  -f FILE          run parameters (.mdp); keys that do not change energies are ignored with a note\n"
+                 "  -o FILE          write forces (kJ mol^-1 nm^-1), one atom per line: index fx fy fz\n"
+                 "  -I DIR           search DIR for #include files (repeatable; GMXLIB is searched after)\n"
+                 "  --backend NAME   cpu (default: cpu)\n"
+                 "  --KEY VALUE      any .mdp key, overriding the file, e.g. --rcoulomb 1.2 --pme-order 6\n"
+                 "                   --ewald-rtol 1e-6 --fourierspacing 0.10 --DispCorr EnerPres --coulombtype Ewald\n"
+                 "                   --constraints h-bonds --define -DFLEXIBLE\n");
 }
 
 static fs_status write_forces(const char *path, const fs_state *s)
@@ -68,12 +67,14 @@ static void print_report(const fs_topology *top, const fs_state *s, const fs_mdp
     printf("cut-offs     rcoulomb %g nm, rvdw %g nm, modifiers %s/%s, DispCorr %s\n", p->rcoulomb, p->rvdw,
            p->coulomb_modifier == FS_MOD_NONE ? "none" : "potential-shift",
            p->vdw_modifier == FS_MOD_NONE ? "none" : "potential-shift",
-           p->dispcorr == FS_DISPCORR_NO ? "no" : p->dispcorr == FS_DISPCORR_ENER ? "Ener" : "EnerPres");
+           p->dispcorr == FS_DISPCORR_NO     ? "no"
+           : p->dispcorr == FS_DISPCORR_ENER ? "Ener"
+                                             : "EnerPres");
     if (p->coulombtype == FS_COUL_PME) {
         int n[3] = {0, 0, 0};
         fs_pme_grid_size(&s->box, p, n);
-        printf("electrostatics PME, grid %d x %d x %d, order %d, ewald-rtol %g, beta %.10f nm^-1\n", n[0], n[1],
-               n[2], p->pme_order, p->ewald_rtol, beta);
+        printf("electrostatics PME, grid %d x %d x %d, order %d, ewald-rtol %g, beta %.10f nm^-1\n", n[0], n[1], n[2],
+               p->pme_order, p->ewald_rtol, beta);
     } else {
         printf("electrostatics plain Ewald sum, ewald-rtol %g, beta %.10f nm^-1\n", p->ewald_rtol, beta);
     }
@@ -107,12 +108,18 @@ int fs_cmd_energy(int argc, char **argv)
             return 2;
         }
         const char *v = argv[++i];
-        if (!strcmp(a, "-c")) gro = v;
-        else if (!strcmp(a, "-p")) topf = v;
-        else if (!strcmp(a, "-f")) mdpf = v;
-        else if (!strcmp(a, "-o")) forces = v;
-        else if (!strcmp(a, "--backend")) backend_name = v;
-        else if (!strcmp(a, "-I") && nincl < MAX_INCLUDES) includes[nincl++] = v;
+        if (!strcmp(a, "-c"))
+            gro = v;
+        else if (!strcmp(a, "-p"))
+            topf = v;
+        else if (!strcmp(a, "-f"))
+            mdpf = v;
+        else if (!strcmp(a, "-o"))
+            forces = v;
+        else if (!strcmp(a, "--backend"))
+            backend_name = v;
+        else if (!strcmp(a, "-I") && nincl < MAX_INCLUDES)
+            includes[nincl++] = v;
         else if (!strncmp(a, "--", 2) && a[2] && nov < MAX_OVERRIDES) {
             ov_key[nov] = a + 2;
             ov_val[nov++] = v;
@@ -162,8 +169,10 @@ int fs_cmd_energy(int argc, char **argv)
     if (st == FS_OK) st = ops->download(b, s, FS_SYNC_FORCES);
     if (st == FS_OK && forces) st = write_forces(forces, s);
     int rc = 0;
-    if (st == FS_OK) print_report(top, s, &m, &e, ops->name);
-    else rc = fs_cli_report("energy", st);
+    if (st == FS_OK)
+        print_report(top, s, &m, &e, ops->name);
+    else
+        rc = fs_cli_report("energy", st);
     if (b) ops->destroy(&b);
     fs_state_destroy(&s);
     fs_topology_destroy(&top);

@@ -33,12 +33,15 @@ int fs_cli_report(const char *cmd, fs_status st)
 {
     fprintf(stderr, "ferrosolv %s: error: %s\n", cmd, fs_error_message());
     switch (st) {
-    case FS_OK: return 0;
+    case FS_OK:
+        return 0;
     case FS_ERR_IO:
     case FS_ERR_PARSE:
     case FS_ERR_INVALID:
-    case FS_ERR_UNSUPPORTED: return 2;
-    default: return 1;
+    case FS_ERR_UNSUPPORTED:
+        return 2;
+    default:
+        return 1;
     }
 }
 

@@ -47,7 +47,10 @@ typedef struct {
     fs_dispcorr_setup dc;
 } cpu_backend;
 
-static fs_status cpu_probe(void) { return FS_OK; }
+static fs_status cpu_probe(void)
+{
+    return FS_OK;
+}
 
 static void cpu_destroy(fs_backend **b)
 {

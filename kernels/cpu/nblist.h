@@ -16,14 +16,14 @@ typedef struct fs_nblist fs_nblist;
 
 struct fs_nblist {
     int natoms;
-    double rlist;   /* list radius used at the last build, nm */
-    int *start;     /* natoms + 1 row offsets into j */
-    int *j;         /* neighbour indices, rows i = 0..natoms-1 */
-    long npairs;    /* = start[natoms] */
+    double rlist; /* list radius used at the last build, nm */
+    int *start;   /* natoms + 1 row offsets into j */
+    int *j;       /* neighbour indices, rows i = 0..natoms-1 */
+    long npairs;  /* = start[natoms] */
     long j_cap;
     double *ref[3]; /* positions at the last build */
     fs_box ref_box;
-    void *cells;    /* private cell-list workspace */
+    void *cells; /* private cell-list workspace */
 };
 
 /* Allocates an empty list for natoms atoms. */
@@ -34,8 +34,7 @@ void fs_nblist_destroy(fs_nblist **nl);
 
 /* (Re)builds the list for positions r (any image; wrapped internally) in box, radius rlist, skipping the topology's
  * exclusions. Fails with FS_ERR_INVALID if rlist exceeds half of a periodic box edge (minimum image would break). */
-fs_status fs_nblist_build(fs_nblist *nl, const fs_topology *top, const fs_box *box, double *const r[3],
-                          double rlist);
+fs_status fs_nblist_build(fs_nblist *nl, const fs_topology *top, const fs_box *box, double *const r[3], double rlist);
 
 /* 1 when some atom moved more than `half_buffer` (nm) since the last build or the box changed, else 0. */
 int fs_nblist_needs_rebuild(const fs_nblist *nl, const fs_box *box, double *const r[3], double half_buffer);

@@ -30,11 +30,9 @@ void fs_test_load(const char *top_rel, const char *gro_rel, fs_topology **top, f
     fs_gro_destroy(&gro);
 }
 
-void fs_assert_close_(double a, double b, double rel_tol, double abs_tol, const char *what, const char *file,
-                      int line)
+void fs_assert_close_(double a, double b, double rel_tol, double abs_tol, const char *what, const char *file, int line)
 {
-    if (!(fabs(a - b) <= abs_tol + rel_tol * fabs(b)))
-    {
+    if (!(fabs(a - b) <= abs_tol + rel_tol * fabs(b))) {
         print_error("%s: got %.12g, expected %.12g (|diff| %.3g > %.3g)\n", what, a, b, fabs(a - b),
                     abs_tol + rel_tol * fabs(b));
         _fail(file, line);

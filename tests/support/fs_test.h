@@ -5,10 +5,12 @@
 #define FS_TEST_H
 
 #include <math.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
+/* cmocka needs the standard headers above first */
 #include <cmocka.h>
 
 #include "core/state.h"
@@ -22,10 +24,9 @@ const char *fs_test_path(const char *rel);
 void fs_test_load(const char *top_rel, const char *gro_rel, fs_topology **top, fs_state **state);
 
 /* Asserts |a - b| <= abs_tol + rel_tol * |b|, printing both values and `what` when it fails. */
-#define fs_assert_close(a, b, rel_tol, abs_tol, what) \
+#define fs_assert_close(a, b, rel_tol, abs_tol, what)                                                                  \
     fs_assert_close_((a), (b), (rel_tol), (abs_tol), (what), __FILE__, __LINE__)
-void fs_assert_close_(double a, double b, double rel_tol, double abs_tol, const char *what, const char *file,
-                      int line);
+void fs_assert_close_(double a, double b, double rel_tol, double abs_tol, const char *what, const char *file, int line);
 
 /* 1 if |a - b| <= abs_tol + rel_tol * |b| (for negative controls: assert_false(fs_close(...))). */
 static inline int fs_close(double a, double b, double rel_tol, double abs_tol)
