@@ -27,6 +27,8 @@
  */
 #include "preprocess.h"
 
+#include "../core/io/textfile.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
@@ -179,67 +181,25 @@ static fs_status push_file(fs_pp *pp, const char *path, const tp_loc *from)
                 free(real);
                 return tp_fail(from, FS_ERR_PARSE, "include loop: '%s' is already being read", path);
             }
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
+    fs_text text;
+    fs_status st = fs_text_load(path, &text);
+    if (st != FS_OK) {
         free(real);
-        if (from) return tp_fail(from, FS_ERR_IO, "cannot open '%s': %s", path, strerror(e));
-        return fs_fail(FS_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+        if (from && st == FS_ERR_IO) return tp_fail(from, st, "%s", fs_error_message());
+        return st;
     }
-    size_t cap = 1 << 14, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (!buf || err) {
-        free(buf);
-        free(real);
-        if (!buf) return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
-        return fs_fail(FS_ERR_IO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    int count = 0;
-    for (size_t i = 0; i < n; ++i) count += buf[i] == '\n';
-    if (n > 0 && buf[n - 1] != '\n') count++;
-    char **lines = malloc((size_t)(count > 0 ? count : 1) * sizeof *lines);
     const char *name = keep_name(pp, path);
-    if (!lines || !name) {
-        free(lines);
-        free(buf);
+    if (!name) {
+        fs_text_free(&text);
         free(real);
         return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int k = 0;
-    for (char *p = buf, *end = buf + n; p < end;) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        *e = '\0';
-        /* a NUL byte inside a line ends it for every later step: replace it so the rest is still seen */
-        for (char *q = p; q < e; ++q)
-            if (*q == '\0') *q = ' ';
-        lines[k++] = p;
-        p = e + 1;
     }
     pp_file *pf = &pp->files[pp->depth++];
     pf->path = name;
     pf->real = real;
-    pf->buf = buf;
-    pf->lines = lines;
-    pf->nlines = k;
+    pf->buf = text.buf;
+    pf->lines = text.line;
+    pf->nlines = text.nlines;
     pf->next = 0;
     pf->cond_base = pp->nconds;
     return FS_OK;

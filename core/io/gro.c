@@ -31,6 +31,8 @@
  */
 #include "gro.h"
 
+#include "textfile.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,80 +42,6 @@
 #include <unistd.h>
 
 /* ---- reading ---------------------------------------------------------------------------------------------- */
-
-typedef struct {
-    char *buf;   /* whole file, lines NUL-terminated in place */
-    char **line; /* start of each line */
-    int nlines;
-} gro_lines;
-
-static void lines_free(gro_lines *l)
-{
-    free(l->buf);
-    free(l->line);
-    l->buf = NULL;
-    l->line = NULL;
-    l->nlines = 0;
-}
-
-/* Loads `path` and splits it into lines (LF or CRLF). A final line without a newline counts as a line. */
-static fs_status lines_load(const char *path, gro_lines *l)
-{
-    memset(l, 0, sizeof *l);
-    FILE *f = fopen(path, "rb");
-    if (!f) return fs_fail(FS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) break;
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return fs_fail(FS_ERR_IO, "%s: read error", path);
-    }
-    buf[n] = '\0';
-    int count = 0;
-    for (size_t i = 0; i < n; ++i)
-        if (buf[i] == '\n') count++;
-    if (n > 0 && buf[n - 1] != '\n') count++;
-    char **line = malloc((size_t)(count > 0 ? count : 1) * sizeof *line);
-    if (!line) {
-        free(buf);
-        return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
-    }
-    int k = 0;
-    char *p = buf, *end = buf + n;
-    while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *e = nl ? nl : end;
-        if (e > p && e[-1] == '\r') e[-1] = '\0';
-        *e = '\0';
-        line[k++] = p;
-        p = e + 1;
-    }
-    l->buf = buf;
-    l->line = line;
-    l->nlines = k;
-    return FS_OK;
-}
 
 /* Copies characters [from, from+len) of `s` (stopping at its end) into out, trimmed of blanks. */
 static void field(const char *s, size_t from, size_t len, char *out, size_t outcap)
@@ -222,7 +150,7 @@ static fs_status gro_alloc(int natoms, fs_gro **out)
     return FS_OK;
 }
 
-static fs_status parse_gro(const char *path, const gro_lines *L, fs_gro **out)
+static fs_status parse_gro(const char *path, const fs_text *L, fs_gro **out)
 {
     if (L->nlines < 1) return fs_fail(FS_ERR_PARSE, "%s:1: expected a title line, found end of file", path);
     if (L->nlines < 2) return fs_fail(FS_ERR_PARSE, "%s:2: expected the number of atoms, found end of file", path);
@@ -315,11 +243,11 @@ static fs_status parse_gro(const char *path, const gro_lines *L, fs_gro **out)
 fs_status fs_gro_read(const char *path, fs_gro **out)
 {
     *out = NULL;
-    gro_lines L;
-    fs_status st = lines_load(path, &L);
+    fs_text L;
+    fs_status st = fs_text_load(path, &L);
     if (st != FS_OK) return st;
     st = parse_gro(path, &L, out);
-    lines_free(&L);
+    fs_text_free(&L);
     return st;
 }
 
