@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/ewald_setup.h"
 #include "core/units.h"
 #include "kernels/cpu/nonbonded.h"
 #include "support/fs_test.h"
@@ -591,28 +592,6 @@ static void test_excluded_small_r(void **state)
 
 /* ---- water-23k against GROMACS ---- */
 
-/* GROMACS's calc_ewaldcoeff_q (ewald_utils.cpp): bisection for erfc(beta rc) = rtol. */
-static double gmx_beta(double rc, double rtol)
-{
-    double beta = 5, low, high;
-    int i = 0;
-    do {
-        i++;
-        beta *= 2;
-    } while (erfc(beta * rc) > rtol);
-    int n = i + 60;
-    low = 0;
-    high = beta;
-    for (i = 0; i < n; i++) {
-        beta = (low + high) / 2;
-        if (erfc(beta * rc) > rtol)
-            low = beta;
-        else
-            high = beta;
-    }
-    return beta;
-}
-
 /*
  * Reference numbers: GROMACS 2022.5 double precision (Debian gmx_d), benchmarks/inputs/water-23k with its
  * gromacs.mdp plus "nstenergy = 1", "nstcalcenergy = 1" (and DispCorr = EnerPres, which does not touch these terms):
@@ -641,7 +620,7 @@ static void test_water23k_gromacs(void **state)
     fs_state *st = NULL;
     fs_test_load("benchmarks/inputs/water-23k/topol.top", "benchmarks/inputs/water-23k/conf.gro", &top, &st);
     fs_forceparams p = fs_forceparams_default(); /* rc = rvdw = 1.0, potential-shift, PME, rtol 1e-5 */
-    const double beta = gmx_beta(p.rcoulomb, p.ewald_rtol);
+    const double beta = fs_ewald_beta(p.rcoulomb, p.ewald_rtol);
     fs_nblist *nl = NULL;
     assert_int_equal(fs_nblist_create(top->natoms, &nl), FS_OK);
     assert_int_equal(fs_nblist_build(nl, top, &st->box, st->r, 1.05), FS_OK);
