@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 
+#include "../core/dynamics.h"
 #include "../core/forceparams.h"
 #include "../core/state.h"
 #include "../core/status.h"
@@ -50,6 +51,17 @@ typedef struct {
     double term[FS_TERM_COUNT]; /* kJ/mol */
     double virial[3][3];        /* kJ/mol, Xi as above */
 } fs_energies;
+
+/* What the host reads after step(): scalars and small tensors only, never per-atom data. */
+typedef struct {
+    fs_energies pot;        /* potential terms at the current positions; virial including the constraint virial */
+    double ekin[3][3];      /* kinetic energy tensor 1/2 sum m v (x) v at the current (full-step) velocities */
+    double thermostat_work; /* energy the thermostat has removed since the start (conserved = Epot + Ekin + this) */
+    int ndf;                /* degrees of freedom */
+    fs_box box;
+    long step;
+    double time;
+} fs_observables;
 
 /* Sum of all terms: GROMACS's "Potential". */
 double fs_energies_potential(const fs_energies *e);
@@ -86,8 +98,21 @@ typedef struct {
      * NULL when only forces are wanted. */
     fs_status (*compute)(fs_backend *b, unsigned flags, fs_energies *out);
 
-    /* Advances the state by nsteps integration steps. */
+    /* Sets the integrator, thermostat, constraints and COM removal used by step() (copied). Must precede step(). */
+    fs_status (*set_dynamics)(fs_backend *b, const fs_dynamics *d);
+
+    /* Advances the state by nsteps integration steps. Forces are recomputed first if positions were uploaded since
+     * the last evaluation. Energies and virial of the final step are kept for observe(). */
     fs_status (*step)(fs_backend *b, long nsteps);
+
+    /* Energies, kinetic tensor, virial, box, step and time of the current state (see fs_observables). */
+    fs_status (*observe)(fs_backend *b, fs_observables *out);
+
+    /* Monte Carlo barostat support: scales the box by s[d] along each axis and moves every molecule rigidly with its
+     * centre of mass (molecules with frozen atoms do not move), keeping a copy of the previous positions and box;
+     * scale_revert() restores that copy bit for bit. Forces and energies are then those of the current positions. */
+    fs_status (*scale_trial)(fs_backend *b, const double s[3]);
+    fs_status (*scale_revert)(fs_backend *b);
 } fs_backend_ops;
 
 #define FS_BACKEND_API_VERSION 1
