@@ -39,7 +39,9 @@ typedef struct {
     uint64_t seed;            /* ld-seed: the key of every random number of the run */
 } fs_dynamics;
 
-/* The defaults above. */
+/* The defaults above: integrator md, dt 0.002, tcoupl no, ref-t 298.15, tau-t 0.1, pcoupl no, ref-p 1.0,
+ * nstpcouple 25, comm-mode linear, nstcomm 100, shake-tol 1e-10, seed 0 (fixed, so runs repeat unless ld-seed is
+ * set). */
 fs_dynamics fs_dynamics_default(void);
 
 #endif

@@ -92,8 +92,8 @@ fs_status fs_minimize(fs_backend *b, const fs_topology *top, fs_state *s, fs_con
         arrays_free(&tmp);
         return fs_fail(FS_ERR_NOMEM, "out of memory minimizing %d atoms", n);
     }
-    double e0, fmax;
-    int fatom;
+    double e0 = 0.0, fmax = 0.0;
+    int fatom = 0;
     fs_status st = FS_OK;
     if (cons) {
         for (int d = 0; d < 3; ++d) memcpy(tmp.r[d], s->r[d], bytes);

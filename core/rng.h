@@ -26,6 +26,17 @@ enum {
 /* One Philox4x32-10 block. */
 void fs_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t out[4]);
 
+/* One Philox4x32 block with `rounds` rounds (Random123's philox4x32_R; 10 is the generator used everywhere, other
+ * counts exist for the published 7-round known answers and for tests). */
+void fs_philox4x32_rounds(const uint32_t ctr[4], const uint32_t key[2], int rounds, uint32_t out[4]);
+
+/* The word-to-number conversions above, for code that draws one Philox block and converts its words itself. */
+double fs_rng_u01(uint32_t x);                               /* (x + 0.5) * 2^-32 */
+void fs_rng_box_muller(uint32_t a, uint32_t b, double z[2]); /* sqrt(-2 ln u(a)) * (cos, sin)(2 pi u(b)) */
+
+/* The Philox block of (seed, step, index, stream), with counter and key laid out as above. */
+void fs_rng_block(uint64_t seed, uint64_t step, uint32_t index, uint32_t stream, uint32_t out[4]);
+
 /* Four uniform numbers in (0, 1) for (seed, step, index, stream), from one block. */
 void fs_rng_uniform4(uint64_t seed, uint64_t step, uint32_t index, uint32_t stream, double out[4]);
 
