@@ -22,7 +22,7 @@
 #define FS_PRESFAC (1e25 / FS_AVOGADRO)
 
 /* amu/nm^3 to g/cm^3: 1 amu = 1.66053906660e-24 g, 1 nm^3 = 1e-21 cm^3. */
-#define FS_AMU_PER_NM3_TO_G_PER_CM3 1.66053906660
+#define FS_AMU_PER_NM3_TO_G_PER_CM3 1.66053906660e-3
 
 #define FS_PI 3.14159265358979323846
 

@@ -161,14 +161,14 @@ static void test_charged_water_cube(void **state)
     check_system("tests/data/charged/topol.top", "tests/data/cli/water.gro", "tests/data/charged/run.mdp");
 }
 
-static void test_step_is_refused_honestly(void **state)
+static void test_step_needs_dynamics(void **state)
 {
     (void)state;
     sys x;
     load(&x, "tests/data/cli/water.top", "tests/data/cli/water.gro", NULL);
     assert_int_equal(fs_cpu_backend.upload(x.b, x.s), FS_OK);
-    assert_int_equal(fs_cpu_backend.step(x.b, 1), FS_ERR_UNSUPPORTED);
-    assert_non_null(strstr(fs_error_message(), "cannot integrate"));
+    assert_int_equal(fs_cpu_backend.step(x.b, 1), FS_ERR_INVALID);
+    assert_non_null(strstr(fs_error_message(), "set_dynamics"));
     unload(&x);
 }
 
@@ -178,7 +178,7 @@ int main(void)
         cmocka_unit_test(test_water_cube),
         cmocka_unit_test(test_ec_dmc_box),
         cmocka_unit_test(test_charged_water_cube),
-        cmocka_unit_test(test_step_is_refused_honestly),
+        cmocka_unit_test(test_step_needs_dynamics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

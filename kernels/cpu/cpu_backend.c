@@ -14,38 +14,21 @@
  * Ewald splitting parameter and PME grid come from core/ewald_setup.c, shared with every backend; the PME grid is
  * planned on the first evaluation and again whenever the box changes the grid size.
  *
- * Integration (`step`) belongs to the dynamics layer and is not part of this reference yet: it reports
- * FS_ERR_UNSUPPORTED with a message rather than pretending.
+ * Forces and energies of the current positions are cached (forces_valid) until positions change, so compute()
+ * after step() or a barostat trial costs nothing. Integration steps, observables and barostat scaling are in
+ * cpu_dynamics.c.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/dispcorr.h"
 #include "../../core/ewald_setup.h"
 #include "../../core/units.h"
 #include "accum.h"
 #include "bonded.h"
+#include "cpu_backend_impl.h"
 #include "ewald.h"
-#include "nblist.h"
 #include "nonbonded.h"
-#include "pme.h"
-
-typedef struct {
-    fs_backend base; /* first member: the generic header */
-    const fs_topology *top;
-    fs_forceparams p;
-    fs_state *state; /* the backend's own copy ("device" state) */
-    double *q;       /* charges */
-    double qsum;     /* net charge, for the neutralizing-background term */
-    double beta;
-    double rlist;
-    fs_nblist *nl;
-    int nl_valid;
-    fs_pme *pme;
-    int pme_n[3];
-    fs_dispcorr_setup dc;
-} cpu_backend;
 
 static fs_status cpu_probe(void)
 {
@@ -59,7 +42,10 @@ static void cpu_destroy(fs_backend **b)
     fs_state_destroy(&c->state);
     fs_nblist_destroy(&c->nl);
     fs_pme_destroy(&c->pme);
+    fs_cpu_dynamics_free(c);
     free(c->q);
+    free(c->mass);
+    free(c->invmass);
     free(c);
     *b = NULL;
 }
@@ -84,10 +70,19 @@ static fs_status cpu_create(const fs_topology *top, const fs_forceparams *p, fs_
                        p->ewald_rtol);
     }
     c->rlist = fmax(p->rcoulomb, p->rvdw) + p->verlet_buffer;
-    c->q = malloc((size_t)(top->natoms > 0 ? top->natoms : 1) * sizeof *c->q);
-    fs_status st = c->q ? FS_OK : fs_fail(FS_ERR_NOMEM, "out of memory for %d charges", top->natoms);
+    size_t nbytes = (size_t)(top->natoms > 0 ? top->natoms : 1) * sizeof(double);
+    c->q = malloc(nbytes);
+    c->mass = malloc(nbytes);
+    c->invmass = malloc(nbytes);
+    fs_status st =
+        c->q && c->mass && c->invmass ? FS_OK : fs_fail(FS_ERR_NOMEM, "out of memory for %d atoms", top->natoms);
     if (st == FS_OK) {
-        for (int i = 0; i < top->natoms; ++i) c->q[i] = top->atoms[i].charge;
+        for (int i = 0; i < top->natoms; ++i) {
+            const fs_atom *a = &top->atoms[i];
+            c->q[i] = a->charge;
+            c->mass[i] = a->mass;
+            c->invmass[i] = a->frozen || a->mass <= 0.0 ? 0.0 : 1.0 / a->mass;
+        }
         c->qsum = fs_topology_total_charge(top);
         st = fs_state_create(top->natoms, top->natoms, &c->state);
     }
@@ -116,6 +111,8 @@ static fs_status cpu_upload(fs_backend *b, const fs_state *s)
     c->state->step = s->step;
     c->state->time = s->time;
     c->nl_valid = 0; /* positions may have jumped anywhere */
+    c->forces_valid = 0;
+    c->trial_active = 0;
     return FS_OK;
 }
 
@@ -148,15 +145,15 @@ static fs_status ensure_pme(cpu_backend *c)
     return fs_pme_create(n, c->p.pme_order, c->beta, c->top->natoms, &c->pme);
 }
 
-static fs_status cpu_compute(fs_backend *b, unsigned flags, fs_energies *out)
+fs_status fs_cpu_evaluate(cpu_backend *c)
 {
-    cpu_backend *c = (cpu_backend *)b;
     const fs_box *box = &c->state->box;
     double *const *r = c->state->r;
     fs_accum acc;
     memset(&acc, 0, sizeof acc);
     fs_state_zero_forces(c->state);
     for (int d = 0; d < 3; ++d) acc.f[d] = c->state->f[d];
+    c->forces_valid = 0;
 
     fs_status st = FS_OK;
     if (!c->nl_valid || fs_nblist_needs_rebuild(c->nl, box, r, 0.5 * c->p.verlet_buffer)) {
@@ -181,21 +178,29 @@ static fs_status cpu_compute(fs_backend *b, unsigned flags, fs_energies *out)
     acc.term[FS_TERM_DISPCORR] += fs_dispcorr_compute(&c->dc, &c->p, box, acc.virial);
 
     for (int i = 0; i < c->top->natoms; ++i)
-        if (!isfinite(acc.f[0][i]) || !isfinite(acc.f[1][i]) || !isfinite(acc.f[2][i]))
-            return fs_fail(FS_ERR_NUMERIC, "non-finite force on atom %d (%s)", i + 1, c->top->atoms[i].name);
-    if (out) {
-        memset(out, 0, sizeof *out);
-        if (flags & FS_COMPUTE_ENERGY) memcpy(out->term, acc.term, sizeof acc.term);
-        if (flags & FS_COMPUTE_VIRIAL) memcpy(out->virial, acc.virial, sizeof acc.virial);
-    }
+        if (!isfinite(acc.f[0][i]) || !isfinite(acc.f[1][i]) || !isfinite(acc.f[2][i])) {
+            const fs_atom *a = &c->top->atoms[i];
+            return fs_fail(FS_ERR_NUMERIC, "non-finite force on atom %d (%s) of molecule %d (%s) at step %ld", i + 1,
+                           a->name, a->molecule + 1, c->top->molecules ? c->top->molecules[a->molecule].name : "?",
+                           c->state->step);
+        }
+    memcpy(c->last.term, acc.term, sizeof acc.term);
+    memcpy(c->last.virial, acc.virial, sizeof acc.virial);
+    c->forces_valid = 1;
     return FS_OK;
 }
 
-static fs_status cpu_step(fs_backend *b, long nsteps)
+static fs_status cpu_compute(fs_backend *b, unsigned flags, fs_energies *out)
 {
-    (void)b;
-    (void)nsteps;
-    return fs_fail(FS_ERR_UNSUPPORTED, "the CPU backend cannot integrate yet: dynamics are not implemented");
+    cpu_backend *c = (cpu_backend *)b;
+    fs_status st = c->forces_valid ? FS_OK : fs_cpu_evaluate(c);
+    if (st != FS_OK) return st;
+    if (out) {
+        memset(out, 0, sizeof *out);
+        if (flags & FS_COMPUTE_ENERGY) memcpy(out->term, c->last.term, sizeof out->term);
+        if (flags & FS_COMPUTE_VIRIAL) memcpy(out->virial, c->last.virial, sizeof out->virial);
+    }
+    return FS_OK;
 }
 
 const fs_backend_ops fs_cpu_backend = {
@@ -207,5 +212,9 @@ const fs_backend_ops fs_cpu_backend = {
     .upload = cpu_upload,
     .download = cpu_download,
     .compute = cpu_compute,
-    .step = cpu_step,
+    .set_dynamics = fs_cpu_set_dynamics,
+    .step = fs_cpu_step,
+    .observe = fs_cpu_observe,
+    .scale_trial = fs_cpu_scale_trial,
+    .scale_revert = fs_cpu_scale_revert,
 };
