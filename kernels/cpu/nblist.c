@@ -27,7 +27,11 @@
  * neighbour cell a binary search skips the members with index <= i (they are sorted), and each remaining j gets a
  * distance test. Both coordinates are wrapped into [0, L), so their difference lies in (-L, L) and one conditional
  * shift by L gives the minimum image on a periodic axis (rlist <= L/2 is required, so at most one image is within
- * reach). j is kept when r^2 < rlist^2 and j is not stamped as excluded. The j array grows by doubling.
+ * reach). j is kept when r^2 < rlist^2 and j is not stamped as excluded. The j array grows by doubling. Each row
+ * is then sorted by j: the row of i is the same sequence whatever the positions the list was built from, up to pairs
+ * beyond the cut-off (which contribute nothing), so the order of force summation, and with it every bit of the
+ * result, does not depend on when the list was rebuilt. A run continued from a checkpoint, which rebuilds its list
+ * at the checkpoint step, therefore reproduces the uninterrupted run exactly.
  */
 #include "nblist.h"
 
@@ -191,6 +195,12 @@ static int neighbour_cells(const nb_axis *a, int ci, int out[])
     return m;
 }
 
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
 /* Buckets the atoms into cells (stable counting sort). */
 static fs_status fill_cells(nb_cells *c, const nb_axis ax[3], int natoms)
 {
@@ -319,6 +329,7 @@ fs_status fs_nblist_build(fs_nblist *nl, const fs_topology *top, const fs_box *b
                     }
                 }
         if (np > 2147483647L) return fs_fail(FS_ERR_INVALID, "pair list exceeds 2^31 pairs");
+        qsort(nl->j + nl->start[i], (size_t)(np - nl->start[i]), sizeof *nl->j, cmp_int);
     }
     nl->start[n] = (int)np;
     nl->npairs = np;
