@@ -37,8 +37,8 @@
 #include "minimize.h"
 #include "thermo.h"
 #include "units.h"
+#include "version.h"
 
-#define FS_VERSION_STRING "0.2.0"
 #define NOBS_EXTRA 8
 
 typedef struct {
@@ -89,7 +89,7 @@ static fs_status open_h5md(run_ctx *c, long keep_until)
     for (int k = 0; k < NOBS_EXTRA; ++k) names[FS_TERM_COUNT + k] = extra_names[k];
     fs_h5md_options o = fs_h5md_options_default();
     o.author = getenv("USER");
-    o.creator_version = FS_VERSION_STRING;
+    o.creator_version = FS_VERSION;
     o.compression = d->out.compression;
     o.write_velocities = d->out.nstvout > 0;
     o.write_forces = d->out.nstfout > 0;

@@ -9,7 +9,7 @@
 
 #include "cli.h"
 
-#define FS_VERSION "0.1.0"
+#include "../version.h"
 
 static const struct {
     const char *name;
@@ -17,6 +17,8 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"energy", fs_cmd_energy, "single-point energy per term, forces and virial of a .gro/.top system"},
+    {"run", fs_cmd_run, "minimize or run dynamics as a deck says; H5MD trajectory, log, checkpoints"},
+    {"build", fs_cmd_build, "build a bulk electrolyte (salts + solvents) as .gro/.top from a deck"},
 };
 
 static void usage(FILE *out)

@@ -14,6 +14,7 @@
  * Ewald splitting parameter and PME grid come from core/ewald_setup.c, shared with every backend; the PME grid is
  * planned on the first evaluation and again whenever the box changes the grid size.
  *
+ * Without any charge the reciprocal-space sum is identically zero and is skipped (no PME grid is planned).
  * Forces and energies of the current positions are cached (forces_valid) until positions change, so compute()
  * after step() or a barostat trial costs nothing. Integration steps, observables and barostat scaling are in
  * cpu_dynamics.c.
@@ -82,6 +83,7 @@ static fs_status cpu_create(const fs_topology *top, const fs_forceparams *p, fs_
             c->q[i] = a->charge;
             c->mass[i] = a->mass;
             c->invmass[i] = a->frozen || a->mass <= 0.0 ? 0.0 : 1.0 / a->mass;
+            c->charged |= a->charge != 0.0;
         }
         c->qsum = fs_topology_total_charge(top);
         st = fs_state_create(top->natoms, top->natoms, &c->state);
@@ -164,7 +166,9 @@ fs_status fs_cpu_evaluate(cpu_backend *c)
     if (st == FS_OK) st = fs_cpu_pairs14(c->top, &c->p, box, r, &acc);
     if (st == FS_OK) st = fs_cpu_bonded(c->top, box, r, &acc);
     double coulomb = FS_ONE_4PI_EPS0 / c->p.epsilon_r;
-    if (st == FS_OK && c->p.coulombtype == FS_COUL_PME) {
+    if (st == FS_OK && !c->charged) {
+        /* no charges (an LJ fluid, an ideal gas): reciprocal space is exactly 0 and is not computed */
+    } else if (st == FS_OK && c->p.coulombtype == FS_COUL_PME) {
         st = ensure_pme(c);
         if (st == FS_OK) st = fs_pme_compute(c->pme, box, r, c->q, coulomb, &acc);
     } else if (st == FS_OK) {

@@ -19,6 +19,7 @@ typedef struct {
     fs_state *state;        /* the backend's own copy ("device" state) */
     double *q;              /* charges */
     double qsum;            /* net charge, for the neutralizing-background term */
+    int charged;            /* some atom has a charge: without any, reciprocal space is skipped (it is 0) */
     double *mass, *invmass; /* invmass = 0 for frozen atoms */
     double beta;
     double rlist;

@@ -153,6 +153,7 @@ static fs_status one_step(cpu_backend *c)
         fs_drift(n, s->r, s->v, dt);
     }
     fs_status st = fs_constrain_positions(c->cons, &s->box, c->r_old, s->r, s->v, dt, c->cons_virial);
+    if (st != FS_OK) st = fs_fail_context(st, "blow-up at step %ld", s->step + 1);
     if (st == FS_OK) st = check_moves(c);
     c->forces_valid = 0;
     if (st == FS_OK) st = fs_cpu_evaluate(c);
@@ -163,6 +164,7 @@ static fs_status one_step(cpu_backend *c)
     fs_kick(n, s->v, s->f, c->invmass, 0.5 * dt);
     st = fs_constrain_velocities(c->cons, &s->box, s->r, s->v, dt, c->cons_virial);
     if (st != FS_OK) {
+        st = fs_fail_context(st, "blow-up at step %ld", s->step + 1);
         restore_last_good(c);
         return st;
     }
