@@ -56,7 +56,7 @@ typedef struct {
     int nmovers;
     double mass;
     long last_frame_step;
-    double work_offset; /* thermostat work before this invocation (from the checkpoint) */
+    double work_offset; /* coupling work not seen by the backend: the checkpoint's, and the barostat's */
     double last_cpt_wall;
     /* running statistics over thermo samples */
     int n;
@@ -173,7 +173,14 @@ static fs_status events(run_ctx *c, long step, int first)
     fs_status st = FS_OK;
     if (!first && d->dyn.pcoupl != FS_PCOUPL_NO && multiple(step, d->dyn.nstpcouple)) {
         int acc;
-        st = fs_mc_barostat_trial(&c->mc, c->b, &d->dyn, c->nmovers, &acc);
+        fs_observables before, after;
+        st = c->ops->observe(c->b, &before);
+        if (st == FS_OK) st = fs_mc_barostat_trial(&c->mc, c->b, &d->dyn, c->nmovers, &acc);
+        if (st == FS_OK && acc) st = c->ops->observe(c->b, &after);
+        /* an accepted volume move changes Epot at fixed kinetic energy: book it with the coupling work, so the
+         * conserved energy reports integration errors only */
+        if (st == FS_OK && acc)
+            c->work_offset -= fs_energies_potential(&after.pot) - fs_energies_potential(&before.pot);
     }
     int energy = multiple(step, d->out.nstenergy), logline = multiple(step, d->out.nstlog) || step == d->nsteps;
     if (st == FS_OK && (energy || logline)) st = observe(c, step, energy, logline);

@@ -40,6 +40,7 @@ typedef struct {
     unsigned char *frozen; /* 1 for atoms with invmass 0 */
     int ndf;
     double *r_old[3], *v_old[3]; /* the last good step, for constraints and blow-up reports */
+    double *r_half[3];           /* sd: positions after the first half drift, reference of the second */
     double cons_virial[3][3];    /* constraint virial of the last step */
     double thermostat_work;
 

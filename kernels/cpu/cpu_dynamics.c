@@ -6,8 +6,12 @@
  *   F = F(r);  v += dt/2 F/m;  constrain v (RATTLE);  v *= alpha (Bussi, on the full-step kinetic energy);
  *   every nstcomm steps remove the centre-of-mass velocity.
  * One step of `integrator = sd` (Langevin BAOAB, Leimkuhler & Matthews 2013):
- *   B: v += dt/2 F/m;  A: r += dt/2 v;  O: v = c v + sqrt((1 - c^2) kT/m) xi, c = exp(-dt/tau_t);  A: r += dt/2 v;
- *   constrain r (v corrected);  F = F(r);  B: v += dt/2 F/m;  constrain v.
+ *   B: v += dt/2 F/m;  A: r += dt/2 v, constrain r (v corrected by the displacement) and v;  O: v = c v +
+ *   sqrt((1 - c^2) kT/m) xi, c = exp(-dt/tau_t), projected onto the constraints;  A: r += dt/2 v, constrain r
+ *   (v corrected);  F = F(r);  B: v += dt/2 F/m;  constrain v. Constraining after each A keeps the O step at
+ *   positions on the constraint surface, where the projection of the noise is exact and the kinetic energy the O
+ *   step exchanges is precisely the thermostat's work (constrained BAOAB, Leimkuhler & Matthews, Proc. R. Soc. A
+ *   472, 20160138 (2016)).
  * The random numbers are Philox draws keyed by (ld-seed, step, atom) (core/rng.h), so a run continued from a
  * checkpoint draws exactly what the uninterrupted run drew.
  *
@@ -23,8 +27,9 @@
  * and velocities are put back to the last good step so the caller can write that frame.
  *
  * Barostat trials (scale_trial/scale_revert) move molecules rigidly by their centre of mass (minimum-image
- * reconstructed so molecules split across the box move as one) and keep the previous positions, forces and
- * energies to restore them bit for bit.
+ * reconstructed so molecules split across the box move as one; an atom stored in another image than its molecule's
+ * first atom, n box edges away, moves by n (s - 1) L more, so that it stays in that image of the new box) and keep
+ * the previous positions, forces and energies to restore them bit for bit.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -55,6 +60,7 @@ void fs_cpu_dynamics_free(cpu_backend *c)
     free(c->frozen);
     c->frozen = NULL;
     free3(c->r_old);
+    free3(c->r_half);
     free3(c->v_old);
     free3(c->r_save);
     free3(c->f_save);
@@ -70,7 +76,7 @@ fs_status fs_cpu_set_dynamics(fs_backend *b, const fs_dynamics *d)
     int n = c->top->natoms;
     if (!c->frozen && (c->frozen = malloc((size_t)(n > 0 ? n : 1))))
         for (int i = 0; i < n; ++i) c->frozen[i] = c->invmass[i] == 0.0;
-    if (!c->frozen || !alloc3(c->r_old, n) || !alloc3(c->v_old, n))
+    if (!c->frozen || !alloc3(c->r_old, n) || !alloc3(c->v_old, n) || !alloc3(c->r_half, n))
         return fs_fail(FS_ERR_NOMEM, "out of memory for the integrator of %d atoms", n);
     fs_constraints_destroy(&c->cons);
     fs_status st = fs_constraints_create(c->top, d->shake_tol, &c->cons);
@@ -143,16 +149,28 @@ static fs_status one_step(cpu_backend *c)
     }
 
     fs_kick(n, s->v, s->f, c->invmass, 0.5 * dt);
+    fs_status st = FS_OK;
     if (d->integrator == FS_INTEGRATOR_SD) {
+        /* A, with the positions put back on the constraints (velocities corrected by the displacement) */
         fs_drift(n, s->r, s->v, 0.5 * dt);
+        st = fs_constrain_positions(c->cons, &s->box, c->r_old, s->r, s->v, 0.5 * dt, c->cons_virial);
+        /* O, at positions that satisfy the constraints: the noise is projected onto the constraint surface, and
+         * the kinetic energy it changes is the thermostat's work */
+        if (st == FS_OK) st = fs_constrain_velocities(c->cons, &s->box, s->r, s->v, 0.5 * dt, c->cons_virial);
         double ek0 = kinetic(c);
-        fs_langevin_o(n, s->v, c->invmass, d->ref_t, 1.0 / d->tau_t, dt, d->seed, step);
+        if (st == FS_OK) {
+            fs_langevin_o(n, s->v, c->invmass, d->ref_t, 1.0 / d->tau_t, dt, d->seed, step);
+            st = fs_constrain_velocities(c->cons, &s->box, s->r, s->v, dt, NULL);
+        }
         c->thermostat_work += ek0 - kinetic(c);
+        /* A again, from the half-step positions */
+        for (int k = 0; st == FS_OK && k < 3; ++k) memcpy(c->r_half[k], s->r[k], bytes);
         fs_drift(n, s->r, s->v, 0.5 * dt);
+        if (st == FS_OK) st = fs_constrain_positions(c->cons, &s->box, c->r_half, s->r, s->v, 0.5 * dt, c->cons_virial);
     } else {
         fs_drift(n, s->r, s->v, dt);
+        st = fs_constrain_positions(c->cons, &s->box, c->r_old, s->r, s->v, dt, c->cons_virial);
     }
-    fs_status st = fs_constrain_positions(c->cons, &s->box, c->r_old, s->r, s->v, dt, c->cons_virial);
     if (st != FS_OK) st = fs_fail_context(st, "blow-up at step %ld", s->step + 1);
     if (st == FS_OK) st = check_moves(c);
     c->forces_valid = 0;
@@ -243,8 +261,13 @@ fs_status fs_cpu_scale_trial(fs_backend *b, const double s[3])
         }
         if (frozen || mtot <= 0.0) continue;
         for (int d = 0; d < 3; ++d) {
-            double shift = (s[d] - 1.0) * com[d] / mtot;
-            for (int i = i0; i < i0 + mol->natoms; ++i) st->r[d][i] += shift;
+            /* an atom stored in another periodic image than the first atom (a molecule split across the boundary)
+             * keeps that image of the new box: it moves by the shift plus image * (s - 1) * L */
+            double shift = (s[d] - 1.0) * com[d] / mtot, x0 = st->r[d][i0], len = st->box.len[d];
+            for (int i = i0; i < i0 + mol->natoms; ++i) {
+                double image = st->box.periodic[d] ? nearbyint((st->r[d][i] - x0) / len) : 0.0;
+                st->r[d][i] += shift + image * (s[d] - 1.0) * len;
+            }
         }
     }
     for (int d = 0; d < 3; ++d) st->box.len[d] *= s[d];
