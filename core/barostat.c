@@ -10,8 +10,10 @@
  * N the number of molecules that move. This samples the isothermal-isobaric distribution of the molecular centres
  * (an ideal gas of N molecules gives <V> = (N + 1) kT / P exactly). Kinetic energy does not enter: velocities are
  * not scaled. Two uniform numbers per trial come from Philox keyed by (seed, step, 0, FS_RNG_STREAM_BAROSTAT).
- * Every 10 trials max_dv is adapted towards an acceptance between 25 % and 75 % (x0.9 below, x1.1 above, at most a
- * third of V); the adaptation is part of the state a checkpoint must keep.
+ * A trial whose energy cannot be evaluated for a reason other than non-finite numbers (a box below twice the
+ * pair-list radius) is reverted and its error returned. Every 10 trials max_dv is adapted towards an acceptance
+ * between 25 % and 75 % (x0.9 below, x1.1 above, at most a third of V); the adaptation is part of the state a
+ * checkpoint must keep.
  */
 #include "barostat.h"
 
@@ -52,9 +54,13 @@ fs_status fs_mc_barostat_trial(fs_mc_barostat *mc, fs_backend *b, const fs_dynam
         double ratio = v1 / v0, s[3] = {1.0, 1.0, ratio};
         if (d->pcoupl == FS_PCOUPL_MC_ISOTROPIC) s[0] = s[1] = s[2] = cbrt(ratio);
         st = b->ops->scale_trial(b, s);
+        if (st != FS_OK) return st;
         fs_energies e1;
-        if (st == FS_OK) st = b->ops->compute(b, FS_COMPUTE_FORCES | FS_COMPUTE_ENERGY, &e1);
-        if (st != FS_OK && st != FS_ERR_NUMERIC) return st;
+        st = b->ops->compute(b, FS_COMPUTE_FORCES | FS_COMPUTE_ENERGY, &e1);
+        if (st != FS_OK && st != FS_ERR_NUMERIC) {
+            (void)b->ops->scale_revert(b); /* leave the state as it was; the message stays compute()'s */
+            return st;
+        }
         double kt = FS_BOLTZ * d->ref_t;
         double w = st == FS_OK ? fs_energies_potential(&e1) - fs_energies_potential(&before.pot) +
                                      d->ref_p / FS_PRESFAC * (v1 - v0) - nmovers * kt * log(ratio)
