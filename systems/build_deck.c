@@ -390,8 +390,8 @@ fs_status fs_build_deck_read(const char *path, fs_build_deck *d)
                          "%s: itp-dir must be a relative directory name (relative to the .top), got "
                          "'%s'",
                          s->where, s->value);
-        else
-            snprintf(d->itp_dir, sizeof d->itp_dir, "%s", s->value);
+        else if (snprintf(d->itp_dir, sizeof d->itp_dir, "%s", s->value) >= (int)sizeof d->itp_dir)
+            st = fs_fail(FS_ERR_INVALID, "%s: itp-dir is longer than %zu characters", s->where, sizeof d->itp_dir - 1);
     }
     free(r);
     return st;
