@@ -149,19 +149,21 @@ static fs_status observe(run_ctx *c, long step, int to_h5md, int to_log)
 static fs_status write_checkpoint(run_ctx *c)
 {
     const fs_deck *d = c->d;
-    if (!d->cpt.path[0]) return FS_OK;
+    if (!d->cpt.path[0] || (d->cpt.nstcheckpoint <= 0 && d->cpt.minutes <= 0)) return FS_OK;
     fs_observables o;
     fs_status st = c->ops->observe(c->b, &o);
     if (st == FS_OK) st = c->ops->download(c->b, c->s, FS_SYNC_ALL);
     if (st != FS_OK) return st;
-    fs_ckpt_scalar sc[5] = {
+    fs_ckpt_scalar sc[7] = {
         {.name = "thermostat_work", .type = FS_CKPT_DOUBLE, .d = o.thermostat_work + c->work_offset},
         {.name = "barostat_max_dv", .type = FS_CKPT_DOUBLE, .d = c->mc.max_dv},
         {.name = "barostat_attempts", .type = FS_CKPT_INT64, .i = c->mc.attempts},
         {.name = "barostat_accepted", .type = FS_CKPT_INT64, .i = c->mc.accepted},
+        {.name = "barostat_window_attempts", .type = FS_CKPT_INT64, .i = c->mc.window_attempts},
+        {.name = "barostat_window_accepted", .type = FS_CKPT_INT64, .i = c->mc.window_accepted},
         {.name = "ld_seed", .type = FS_CKPT_UINT64, .u = d->dyn.seed},
     };
-    st = fs_checkpoint_write(d->cpt.path, c->top, c->s, sc, 5);
+    st = fs_checkpoint_write(d->cpt.path, c->top, c->s, sc, 7);
     c->last_cpt_wall = wall_now();
     return st;
 }
@@ -250,12 +252,14 @@ static fs_status prepare_start(run_ctx *c)
 
 static fs_status read_checkpoint(run_ctx *c)
 {
-    fs_ckpt_scalar sc[4] = {{.name = "thermostat_work", .type = FS_CKPT_DOUBLE},
+    fs_ckpt_scalar sc[6] = {{.name = "thermostat_work", .type = FS_CKPT_DOUBLE},
                             {.name = "barostat_max_dv", .type = FS_CKPT_DOUBLE},
                             {.name = "barostat_attempts", .type = FS_CKPT_INT64},
-                            {.name = "barostat_accepted", .type = FS_CKPT_INT64}};
+                            {.name = "barostat_accepted", .type = FS_CKPT_INT64},
+                            {.name = "barostat_window_attempts", .type = FS_CKPT_INT64},
+                            {.name = "barostat_window_accepted", .type = FS_CKPT_INT64}};
     fs_state *s = NULL;
-    fs_status st = fs_checkpoint_read(c->d->cpt.path, c->top, &s, sc, 4);
+    fs_status st = fs_checkpoint_read(c->d->cpt.path, c->top, &s, sc, 6);
     if (st != FS_OK) return st;
     fs_state_destroy(&c->s);
     c->s = s;
@@ -263,6 +267,8 @@ static fs_status read_checkpoint(run_ctx *c)
     c->mc.max_dv = sc[1].d;
     c->mc.attempts = sc[2].i;
     c->mc.accepted = sc[3].i;
+    c->mc.window_attempts = sc[4].i;
+    c->mc.window_accepted = sc[5].i;
     return FS_OK;
 }
 
@@ -304,9 +310,7 @@ static fs_status run_dynamics(run_ctx *c, fs_run_summary *sum)
     if (st == FS_OK) st = c->ops->upload(c->b, c->s);
     if (st == FS_OK) st = open_h5md(c, c->opt->continue_run ? c->s->step : -1);
     if (st != FS_OK) return st;
-    fs_mc_barostat_init(&c->mc, fs_box_volume(&c->s->box));
-    if (c->opt->continue_run) st = read_checkpoint(c); /* again, for the barostat scalars read after init */
-    if (st == FS_OK && c->opt->continue_run) st = c->ops->upload(c->b, c->s);
+    if (!c->opt->continue_run) fs_mc_barostat_init(&c->mc, fs_box_volume(&c->s->box)); /* else: from the checkpoint */
     c->nmovers = fs_mc_barostat_movers(c->top);
     long step = c->s->step, first = step;
     c->last_frame_step = c->opt->continue_run ? step : -1;

@@ -126,6 +126,34 @@ static void test_kill_and_continue_is_bit_exact(void **state)
     assert_int_not_equal(sh(cmd), 0);
 }
 
+/* NPT: the barostat's adapted step and its adaptation window are part of the checkpoint. A stop after 70 steps
+ * (checkpoint at 60) and a continuation must equal the uninterrupted run. */
+static void test_npt_continue_is_bit_exact(void **state)
+{
+    (void)state;
+    char a[300], b[300], cmd[4096];
+    const char *npt = "--integrator sd --tcoupl no --tau-t 1.0 --pcoupl MC --ref-p 1 --nstpcouple 5 --nsteps 100";
+    snprintf(a, sizeof a, "%s/npt-a", tmpdir);
+    snprintf(b, sizeof b, "%s/npt-b", tmpdir);
+    mkdir(a, 0700);
+    mkdir(b, 0700);
+    snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s %s", FS_BINARY, npt, outputs(a));
+    if (sh(cmd) != 0) fail_msg("uninterrupted NPT run failed:\n%s", output);
+    snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s --stop-after 70 %s", FS_BINARY, npt, outputs(b));
+    if (sh(cmd) != 0) fail_msg("stopped NPT run failed:\n%s", output);
+    snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s --continue %s", FS_BINARY, npt, outputs(b));
+    if (sh(cmd) != 0) fail_msg("NPT --continue failed:\n%s", output);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tests/scripts/h5md_compare.py same %s/traj.h5md %s/traj.h5md", a, b);
+    if (sh(cmd) != 0) fail_msg("continued NPT trajectory differs:\n%s", output);
+    /* the box did change: the barostat was active */
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c \"import h5py,numpy as np;e=h5py.File('%s/traj.h5md','r')"
+             "['particles/all/box/edges/value'][()];print(len(np.unique(e[:,0,0])))\"",
+             a);
+    assert_int_equal(sh(cmd), 0);
+    assert_true(atoi(output) > 1);
+}
+
 static void test_blowup_names_step_atom_molecule(void **state)
 {
     (void)state;
@@ -190,9 +218,8 @@ static void test_bad_decks_exit_2_with_file_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kill_and_continue_is_bit_exact),
-        cmocka_unit_test(test_blowup_names_step_atom_molecule),
-        cmocka_unit_test(test_minimization_reaches_emtol),
+        cmocka_unit_test(test_kill_and_continue_is_bit_exact),  cmocka_unit_test(test_npt_continue_is_bit_exact),
+        cmocka_unit_test(test_blowup_names_step_atom_molecule), cmocka_unit_test(test_minimization_reaches_emtol),
         cmocka_unit_test(test_bad_decks_exit_2_with_file_line),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
