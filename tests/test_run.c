@@ -126,20 +126,21 @@ static void test_kill_and_continue_is_bit_exact(void **state)
     assert_int_not_equal(sh(cmd), 0);
 }
 
-/* NPT: the barostat's adapted step and its adaptation window are part of the checkpoint. A stop after 70 steps
- * (checkpoint at 60) and a continuation must equal the uninterrupted run. */
+/* NPT: the barostat's adapted step and its adaptation window are part of the checkpoint. A stop after 60 steps
+ * (checkpoint at 35, mid-way through an adaptation window) and a continuation must equal the uninterrupted run. */
 static void test_npt_continue_is_bit_exact(void **state)
 {
     (void)state;
     char a[300], b[300], cmd[4096];
-    const char *npt = "--integrator sd --tcoupl no --tau-t 1.0 --pcoupl MC --ref-p 1 --nstpcouple 5 --nsteps 100";
+    const char *npt =
+        "--integrator sd --tcoupl no --tau-t 1.0 --pcoupl MC --ref-p 1 --nstpcouple 1 --nsteps 100 --nstcheckpoint 35";
     snprintf(a, sizeof a, "%s/npt-a", tmpdir);
     snprintf(b, sizeof b, "%s/npt-b", tmpdir);
     mkdir(a, 0700);
     mkdir(b, 0700);
     snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s %s", FS_BINARY, npt, outputs(a));
     if (sh(cmd) != 0) fail_msg("uninterrupted NPT run failed:\n%s", output);
-    snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s --stop-after 70 %s", FS_BINARY, npt, outputs(b));
+    snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s --stop-after 60 %s", FS_BINARY, npt, outputs(b));
     if (sh(cmd) != 0) fail_msg("stopped NPT run failed:\n%s", output);
     snprintf(cmd, sizeof cmd, "'%s' run tests/data/run/nvt.ini %s --continue %s", FS_BINARY, npt, outputs(b));
     if (sh(cmd) != 0) fail_msg("NPT --continue failed:\n%s", output);
