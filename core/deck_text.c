@@ -25,6 +25,7 @@ static const char *value_ptr(const fs_deck *d, const fs_deck_row *r)
 
 static void format_real(double x, char *buf, size_t cap)
 {
+    if (!buf || !cap) return;
     /* %g switches to an exponent when the exponent reaches the precision: start with enough digits to write the
      * integer part of numbers below 1e15 in full (300, not 3e+02) */
     int start = fabs(x) >= 1 && fabs(x) < 1e15 ? (int)floor(log10(fabs(x))) + 1 : 1;

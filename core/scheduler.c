@@ -57,6 +57,7 @@ typedef struct {
     double mass;
     long last_frame_step;
     double work_offset; /* coupling work not seen by the backend: the checkpoint's, and the barostat's */
+    long first_step;    /* where this invocation started */
     double last_cpt_wall;
     /* running statistics over thermo samples */
     int n;
@@ -131,8 +132,9 @@ static fs_status observe(run_ctx *c, long step, int to_h5md, int to_log)
         st = fs_h5md_write_observables(c->h5, step, o.time, row);
         if (st != FS_OK) return st;
     }
-    if (to_log) {
-        fs_thermo_line(c->thermo, &o, c->mass);
+    if (to_log) fs_thermo_line(c->thermo, &o, c->mass);
+    /* the run's averages leave out the starting state (its pressure has no constraint virial yet) */
+    if (to_log && step > c->first_step) {
         c->n++;
         c->sum_t += v.temperature;
         c->sum_rho += v.density;
@@ -313,6 +315,7 @@ static fs_status run_dynamics(run_ctx *c, fs_run_summary *sum)
     if (!c->opt->continue_run) fs_mc_barostat_init(&c->mc, fs_box_volume(&c->s->box)); /* else: from the checkpoint */
     c->nmovers = fs_mc_barostat_movers(c->top);
     long step = c->s->step, first = step;
+    c->first_step = first;
     c->last_frame_step = c->opt->continue_run ? step : -1;
     st = st == FS_OK ? fs_thermo_create(c->log, first, d->nsteps, d->dyn.dt, &c->thermo) : st;
     if (st == FS_OK && !c->opt->continue_run) st = events(c, step, 1);

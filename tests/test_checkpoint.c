@@ -16,7 +16,6 @@
  */
 #include "support/fs_test.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <float.h>
 #include <hdf5.h>
@@ -30,7 +29,6 @@
 
 #include "core/io/checkpoint.h"
 
-static char g_dir[64];
 static fs_topology *g_top;
 static fs_state *g_state; /* the state we write */
 
@@ -54,8 +52,7 @@ static double bits_to_double(uint64_t u)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/fs_test_ckpt_XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (!fs_test_tmpdir("test-checkpoint")) return -1;
     fs_test_load("tests/data/cli/water.top", "tests/data/cli/water.gro", &g_top, &g_state);
     fs_state *s = g_state;
     for (int i = 0; i < s->natoms; ++i)
@@ -79,30 +76,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.') {
-                snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
     fs_topology_destroy(&g_top);
     fs_state_destroy(&g_state);
-    return rmdir(g_dir);
-}
-
-/* g_dir/name in a rotating set of 8 static buffers: copy a path that must outlive 7 more calls. */
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
+    return fs_test_tmpdir_remove();
 }
 
 #define NSCALARS 5
@@ -160,10 +136,10 @@ static void assert_reads_as(const char *path, const fs_state *s)
 static void test_round_trip(void **state)
 {
     (void)state;
-    const char *path = tmp_path("rt.ckpt");
+    const char *path = fs_test_tmpfile("rt.ckpt");
     write_ok(path, g_state);
     assert_reads_as(path, g_state);
-    assert_int_equal(access(tmp_path("rt.ckpt.tmp"), F_OK), -1); /* no temporary left */
+    assert_int_equal(access(fs_test_tmpfile("rt.ckpt.tmp"), F_OK), -1); /* no temporary left */
 
     fs_ckpt_scalar q[NSCALARS];
     make_queries(q);
@@ -193,7 +169,7 @@ static void test_round_trip(void **state)
 static void test_scalars(void **state)
 {
     (void)state;
-    const char *path = tmp_path("sc.ckpt");
+    const char *path = fs_test_tmpfile("sc.ckpt");
     write_ok(path, g_state);
     fs_state *r = NULL;
     fs_ckpt_scalar q = {.name = "barostat_volume", .type = FS_CKPT_DOUBLE};
@@ -226,7 +202,7 @@ static void test_scalars(void **state)
 static void test_atomic_replace(void **state)
 {
     (void)state;
-    const char *path = tmp_path("atomic.ckpt");
+    const char *path = fs_test_tmpfile("atomic.ckpt");
     write_ok(path, g_state);
     struct stat before;
     assert_int_equal(stat(path, &before), 0);
@@ -251,7 +227,7 @@ static void test_atomic_replace(void **state)
     signal(SIGXFSZ, oldsig);
     assert_int_equal(st, FS_ERR_IO);
     assert_non_null(strstr(fs_error_message(), "atomic.ckpt"));
-    assert_int_equal(access(tmp_path("atomic.ckpt.tmp"), F_OK), -1);
+    assert_int_equal(access(fs_test_tmpfile("atomic.ckpt.tmp"), F_OK), -1);
     assert_reads_as(path, g_state); /* the old checkpoint, intact */
 
     /* Negative control: the same write without the limit replaces the checkpoint. */
@@ -265,7 +241,7 @@ static void test_atomic_replace(void **state)
 
     /* a directory we may not write into (meaningless for root, who may write anywhere) */
     if (geteuid() != 0) {
-        const char *dir = tmp_path("ro");
+        const char *dir = fs_test_tmpfile("ro");
         char p[600];
         assert_int_equal(mkdir(dir, 0755), 0);
         snprintf(p, sizeof p, "%s/c.ckpt", dir);
@@ -325,7 +301,7 @@ static long find_bytes(const unsigned char *hay, size_t n, const void *needle, s
  * anybody) wrote to stderr, *same = 1 if the read succeeded with bit-identical contents. */
 static fs_status quiet_read(const char *path, size_t *printed, int *same)
 {
-    const char *errfile = tmp_path("stderr.txt");
+    const char *errfile = fs_test_tmpfile("stderr.txt");
     fflush(stderr);
     int saved = dup(2), fd = open(errfile, O_CREAT | O_TRUNC | O_WRONLY, 0644);
     dup2(fd, 2);
@@ -352,8 +328,8 @@ static void test_damaged_files(void **state)
 {
     (void)state;
     char path[512], bad[512];
-    snprintf(path, sizeof path, "%s", tmp_path("good.ckpt"));
-    snprintf(bad, sizeof bad, "%s", tmp_path("bad.ckpt"));
+    snprintf(path, sizeof path, "%s", fs_test_tmpfile("good.ckpt"));
+    snprintf(bad, sizeof bad, "%s", fs_test_tmpfile("bad.ckpt"));
     write_ok(path, g_state);
     unsigned char *b;
     size_t n = file_bytes(path, &b), printed;
@@ -414,7 +390,7 @@ static void test_damaged_files(void **state)
 
     /* Negative control for the silence: with HDF5's own error printing switched on, a bad open prints. */
     put_bytes(bad, b, n / 2);
-    const char *errfile = tmp_path("stderr.txt");
+    const char *errfile = fs_test_tmpfile("stderr.txt");
     fflush(stderr);
     int saved = dup(2), fd = open(errfile, O_CREAT | O_TRUNC | O_WRONLY, 0644);
     dup2(fd, 2);
@@ -459,7 +435,7 @@ static void test_damaged_files(void **state)
     put_bytes(bad, (const unsigned char *)"hello\n", 6);
     fs_state *r = NULL;
     assert_int_equal(fs_checkpoint_read(bad, g_top, &r, NULL, 0), FS_ERR_IO);
-    assert_int_equal(fs_checkpoint_read(tmp_path("missing.ckpt"), g_top, &r, NULL, 0), FS_ERR_IO);
+    assert_int_equal(fs_checkpoint_read(fs_test_tmpfile("missing.ckpt"), g_top, &r, NULL, 0), FS_ERR_IO);
     assert_non_null(strstr(fs_error_message(), "missing.ckpt"));
     f = H5Fcreate(bad, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     H5Fclose(f);
@@ -471,7 +447,7 @@ static void test_damaged_files(void **state)
 static void test_wrong_system(void **state)
 {
     (void)state;
-    const char *path = tmp_path("sys.ckpt");
+    const char *path = fs_test_tmpfile("sys.ckpt");
     write_ok(path, g_state);
     fs_state *r = NULL;
 

@@ -13,44 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/io/gro.h"
 #include "forcefields/top_reader.h"
 
-static char g_dir[64];
+static const char *g_dir; /* the suite's temporary directory */
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/fs_test_gro_XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    g_dir = fs_test_tmpdir("test-gro");
+    return g_dir ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.') {
-                snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
-    return rmdir(g_dir);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][512];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
+    return fs_test_tmpdir_remove();
 }
 
 static void write_text(const char *path, const char *text)
@@ -111,7 +90,7 @@ static void round_trip(int precision, int with_v)
 {
     fs_state *s = make_state(200);
     fs_topology *top = NULL;
-    const char *path = tmp_path("rt.gro");
+    const char *path = fs_test_tmpfile("rt.gro");
     assert_int_equal(fs_gro_write(path, "round trip", NULL, s, with_v, precision), FS_OK);
     fs_gro *g = NULL;
     assert_int_equal(fs_gro_read(path, &g), FS_OK);
@@ -156,7 +135,7 @@ static void test_write_names_and_atomic_replace(void **state)
     fs_topology *top = NULL;
     assert_int_equal(fs_top_read(fs_test_path("tests/data/top/comb1.top"), NULL, &top), FS_OK);
     fs_state *s = make_state(top->natoms);
-    const char *path = tmp_path("named.gro");
+    const char *path = fs_test_tmpfile("named.gro");
     write_text(path, "old contents\n");
     assert_int_equal(fs_gro_write(path, "named", top, s, 0, 3), FS_OK);
     fs_gro *g = NULL;
@@ -207,7 +186,7 @@ static void test_broken_gro(void **state)
         {"t\n1\n    1SOL     OW    1   0.230   0.628   0.113  0.1000  0.2x00  0.3000\n   1.0 1.0 1.0\n", "bad.gro:3:"},
         {"t\n1\n    1SOL     OW    1   0.230   0.628     nan\n   1.0 1.0 1.0\n", "bad.gro:3:"},
     };
-    const char *path = tmp_path("bad.gro");
+    const char *path = fs_test_tmpfile("bad.gro");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
         write_text(path, cases[i].text);
         fs_gro *g = (fs_gro *)&g;
@@ -223,7 +202,7 @@ static void test_broken_gro(void **state)
     assert_int_equal(fs_gro_read(path, &g), FS_OK);
     fs_assert_close(g->state->box.len[2], 3.0, 0, 0, "box z");
     fs_gro_destroy(&g);
-    assert_int_equal(fs_gro_read(tmp_path("missing.gro"), &g), FS_ERR_IO);
+    assert_int_equal(fs_gro_read(fs_test_tmpfile("missing.gro"), &g), FS_ERR_IO);
     assert_null(g);
 }
 

@@ -15,7 +15,6 @@
  */
 #include "support/fs_test.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <hdf5.h>
 #include <signal.h>
@@ -31,15 +30,13 @@
 #include "core/io/gro.h"
 #include "core/io/h5md.h"
 
-static char g_dir[64];
 static fs_topology *g_top;
 static fs_state *g_ref; /* the water box as read */
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/fs_test_h5md_XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (!fs_test_tmpdir("test-h5md")) return -1;
     fs_test_load("tests/data/cli/water.top", "tests/data/cli/water.gro", &g_top, &g_ref);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     return 0;
@@ -48,30 +45,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.') {
-                snprintf(p, sizeof p, "%s/%s", g_dir, e->d_name);
-                unlink(p);
-            }
-        closedir(d);
-    }
     fs_topology_destroy(&g_top);
     fs_state_destroy(&g_ref);
-    return rmdir(g_dir);
-}
-
-/* g_dir/name in a rotating set of 8 static buffers. */
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) % 8;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", g_dir, name);
-    return buf[k];
+    return fs_test_tmpdir_remove();
 }
 
 /* ---- the frames we write: deterministic, different in every frame, atom and component ---------------------- */
@@ -269,7 +245,7 @@ static void begin_capture(void)
 {
     fflush(stderr);
     g_saved_stderr = dup(2);
-    int fd = open(tmp_path("stderr.txt"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    int fd = open(fs_test_tmpfile("stderr.txt"), O_CREAT | O_TRUNC | O_WRONLY, 0644);
     dup2(fd, 2);
     close(fd);
 }
@@ -280,7 +256,7 @@ static long end_capture(void)
     dup2(g_saved_stderr, 2);
     close(g_saved_stderr);
     struct stat sb;
-    return stat(tmp_path("stderr.txt"), &sb) == 0 ? (long)sb.st_size : -1;
+    return stat(fs_test_tmpfile("stderr.txt"), &sb) == 0 ? (long)sb.st_size : -1;
 }
 
 /* ---- tests ------------------------------------------------------------------------------------------------- */
@@ -288,7 +264,7 @@ static long end_capture(void)
 static void test_round_trip(void **state)
 {
     (void)state;
-    const char *path = tmp_path("rt.h5");
+    const char *path = fs_test_tmpfile("rt.h5");
     fs_state *s = new_state();
     s->box.periodic[2] = 0;                                       /* a slab: boundary none along z */
     for (int i = 0; i < s->natoms; ++i) s->id[i] = 1000 + 7L * i; /* ids survive as given */
@@ -382,7 +358,7 @@ static void test_round_trip(void **state)
 static void test_compression(void **state)
 {
     (void)state;
-    const char *plain = tmp_path("plain.h5"), *packed = tmp_path("packed.h5");
+    const char *plain = fs_test_tmpfile("plain.h5"), *packed = fs_test_tmpfile("packed.h5");
     fs_state *s = new_state();
     fs_h5md_options o = full_options();
     fs_h5md *h = NULL;
@@ -408,7 +384,7 @@ static void test_compression(void **state)
         H5Pclose(dcpl), H5Dclose(d), H5Fclose(f);
     }
     o.compression = 10;
-    assert_int_equal(fs_h5md_create(tmp_path("bad.h5"), g_top, s, &o, &h), FS_ERR_INVALID);
+    assert_int_equal(fs_h5md_create(fs_test_tmpfile("bad.h5"), g_top, s, &o, &h), FS_ERR_INVALID);
     assert_null(h);
     fs_state_destroy(&s);
 }
@@ -416,7 +392,7 @@ static void test_compression(void **state)
 static void test_invalid_use(void **state)
 {
     (void)state;
-    const char *path = tmp_path("inv.h5");
+    const char *path = fs_test_tmpfile("inv.h5");
     fs_state *s = new_state();
     fs_h5md_options o = full_options();
     fs_h5md *h = NULL;
@@ -477,7 +453,7 @@ static void test_invalid_use(void **state)
 static void test_append_truncates(void **state)
 {
     (void)state;
-    const char *path = tmp_path("app.h5");
+    const char *path = fs_test_tmpfile("app.h5");
     fs_state *s = new_state();
     fs_h5md_options o = full_options();
     fs_h5md *h = NULL;
@@ -530,11 +506,11 @@ static void test_append_truncates(void **state)
     assert_int_equal(fs_state_create(3, 3, &s3), FS_OK);
     assert_int_equal(fs_h5md_append(path, &small, s3, &o, 0, &h), FS_ERR_PARSE);
     fs_state_destroy(&s3);
-    assert_int_equal(fs_h5md_append(tmp_path("missing.h5"), g_top, s, &o, 0, &h), FS_ERR_IO);
-    FILE *txt = fopen(tmp_path("text.h5"), "w");
+    assert_int_equal(fs_h5md_append(fs_test_tmpfile("missing.h5"), g_top, s, &o, 0, &h), FS_ERR_IO);
+    FILE *txt = fopen(fs_test_tmpfile("text.h5"), "w");
     fputs("not hdf5\n", txt);
     fclose(txt);
-    assert_int_equal(fs_h5md_append(tmp_path("text.h5"), g_top, s, &o, 0, &h), FS_ERR_PARSE);
+    assert_int_equal(fs_h5md_append(fs_test_tmpfile("text.h5"), g_top, s, &o, 0, &h), FS_ERR_PARSE);
     assert_null(h);
     fs_state_destroy(&s);
 }
@@ -676,7 +652,7 @@ static long inspect_killed(const char *path, long *intact)
 static void test_kill_safety(void **state)
 {
     (void)state;
-    const char *path = tmp_path("kill.h5");
+    const char *path = fs_test_tmpfile("kill.h5");
     long intact, n;
 
     /* A writer killed while idle between frames: exactly its frames, all intact. */
@@ -732,7 +708,7 @@ static int run_python_check(const char *h5, const char *gro, int nframes)
 static void test_mdanalysis_reads_it(void **state)
 {
     (void)state;
-    const char *h5 = tmp_path("md.h5md"), *gro = tmp_path("md.gro");
+    const char *h5 = fs_test_tmpfile("md.h5md"), *gro = fs_test_tmpfile("md.gro");
     fs_state *s = new_state();
     make_frame(s, 0, 0);
     assert_int_equal(fs_gro_write(gro, "water for MDAnalysis", g_top, s, 0, 3), FS_OK);
@@ -746,7 +722,7 @@ static void test_mdanalysis_reads_it(void **state)
     /* Negative controls: the wrong frame count; a GRO of another frame (h5py's checks pass, MDAnalysis's frame 0
      * differs from it); a file whose position unit says Angstrom. */
     assert_int_not_equal(run_python_check(h5, gro, 4), 0);
-    const char *gro1 = tmp_path("md1.gro");
+    const char *gro1 = fs_test_tmpfile("md1.gro");
     make_frame(s, 1, 10);
     assert_int_equal(fs_gro_write(gro1, "frame 1", g_top, s, 0, 3), FS_OK);
     assert_int_not_equal(run_python_check(h5, gro1, 3), 0);

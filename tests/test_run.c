@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 static char output[1 << 16];
-static char tmpdir[256];
+static const char *tmpdir; /* the suite's temporary directory */
 
 static int sh(const char *cmd)
 {
@@ -46,17 +46,15 @@ static const char *outputs(const char *dir)
 static int setup(void **state)
 {
     (void)state;
-    strcpy(tmpdir, "/tmp/ferrosolv-test-run-XXXXXX");
-    assert_non_null(mkdtemp(tmpdir));
+    tmpdir = fs_test_tmpdir("test-run");
+    assert_non_null(tmpdir);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return fs_test_tmpdir_remove();
 }
 
 static int exists(const char *path)
