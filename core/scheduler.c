@@ -10,7 +10,8 @@
  * checkpoint steps (`step(n)` keeps everything in the backend). At an event step:
  *   barostat (every nstpcouple) → observables and thermo line (nstenergy, nstlog) → frame (nstxout, nstvout, nstfout:
  *   one H5MD frame holding every element the deck asked for) → checkpoint (nstcheckpoint, or checkpoint-minutes of
- *   wall time).
+ *   wall time). The starting structure is written as a .gro beside the H5MD file (traj.h5md → traj.gro), the
+ *   topology file MDAnalysis and VMD read the trajectory with.
  * Bit-exact continuation: every random number is keyed by (seed, step, atom), the CPU pair list gives the same sums
  * whenever it was built, and the checkpoint holds positions, velocities, box, step, time, the thermostat work and the
  * barostat's adapted step. `--continue` truncates the trajectory to the checkpoint's step and carries on, so a run
@@ -97,6 +98,15 @@ static fs_status open_h5md(run_ctx *c, long keep_until)
     o.nobservables = d->out.nstenergy > 0 ? FS_TERM_COUNT + NOBS_EXTRA : 0;
     o.observable_names = names;
     if (keep_until >= 0) return fs_h5md_append(d->out.h5md, c->top, c->s, &o, keep_until, &c->h5);
+    /* the starting structure beside the trajectory, as the topology MDAnalysis and VMD load with it:
+     * traj.h5md -> traj.gro */
+    char gro[FS_DECK_PATH_MAX + 8];
+    size_t len = strlen(d->out.h5md);
+    const char *dot = strrchr(d->out.h5md, '.'), *slash = strrchr(d->out.h5md, '/');
+    if (dot && (!slash || dot > slash)) len = (size_t)(dot - d->out.h5md);
+    snprintf(gro, sizeof gro, "%.*s.gro", (int)len, d->out.h5md);
+    fs_status st = fs_gro_write(gro, c->top->title, c->top, c->s, 0, 5);
+    if (st != FS_OK) return st;
     return fs_h5md_create(d->out.h5md, c->top, c->s, &o, &c->h5);
 }
 
