@@ -66,9 +66,10 @@ typedef struct {
     fs_status (*copy)(gpu_device *dev, gpu_buf *dst, gpu_buf *src, size_t bytes);
     fs_status (*fill_zero)(gpu_device *dev, gpu_buf *buf, size_t bytes);
 
-    /* Compiles `source` (the kernels/common sources, concatenated) after the API's own prelude and `defines`
-     * (lines of "#define NAME value\n", the sizes and constants of this system). The prelude defines the dialect of
-     * kernels/common/README.md; `defines` must include USE_DOUBLE 0 or 1. */
+    /* Compiles `defines`, then the API's own prelude, then `source` (the kernels/common sources, concatenated), in
+     * that order: `defines` (lines of "#define NAME value\n", the sizes and constants of this system) must include
+     * USE_DOUBLE 0 or 1, and the prelude, which defines the dialect of kernels/common/README.md, chooses `real` by
+     * it. */
     fs_status (*build)(gpu_device *dev, const char *defines, const char *source, gpu_program **out);
     void (*program_release)(gpu_program **prog);
     fs_status (*kernel)(gpu_program *prog, const char *name, gpu_kernel **out);
