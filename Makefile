@@ -2,12 +2,13 @@
 #   make demo   set up, build, run the main job on its embedded default
 #   make test   set up, build, run the cmocka suites; then again under ASan + UBSan
 #   make build  set up and build only
+#   make bench  time ferrosolv's backends and, where installed, GROMACS and OpenMM on water-23k (ratios)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 BUILD_SAN ?= build-sanitize
 WERROR ?= ON
 
-.PHONY: all bootstrap build build-sanitize test demo clean format
+.PHONY: all bootstrap build build-sanitize test demo bench clean format
 
 all: build
 
@@ -29,6 +30,9 @@ test: build build-sanitize
 
 demo: build
 	bash scripts/demo $(BUILD)/ferrosolv
+
+bench: build
+	FERROSOLV=$(BUILD)/ferrosolv sh scripts/bench
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

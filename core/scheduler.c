@@ -379,9 +379,7 @@ fs_status fs_run(const fs_deck *d, const fs_run_options *opt, fs_run_summary *su
     const char *dirs[64];
     int ndirs = fs_deck_includes(d, storage, dirs, 64);
     fs_status st = fs_gromacs_load(d->input.top, d->input.conf, &d->mdp, dirs, ndirs, &c.top, &c.s);
-    c.ops = fs_backend_find(opt->backend ? opt->backend : "cpu");
-    if (st == FS_OK && !c.ops) st = fs_fail(FS_ERR_INVALID, "unknown backend '%s'", opt->backend);
-    if (st == FS_OK) st = c.ops->probe();
+    if (st == FS_OK) st = fs_backend_select(opt->backend, &c.ops);
     if (st == FS_OK) st = fs_constraints_create(c.top, d->dyn.shake_tol, &c.cons);
     if (st == FS_OK) st = opt->continue_run ? read_checkpoint(&c) : prepare_start(&c);
     if (st == FS_OK) st = c.ops->create(c.top, &d->mdp.force, &c.b);

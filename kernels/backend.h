@@ -128,7 +128,19 @@ const fs_backend_ops *fs_backend_find(const char *name);
 /* The backends compiled into this build, NULL-terminated, fastest first. */
 const fs_backend_ops *const *fs_backend_all(void);
 
+/* Chooses a backend: `name` ("cpu", "opencl", "cuda", "auto"), else the environment variable FERROSOLV_BACKEND,
+ * else "auto": the fastest that can run here (cuda, then opencl on a GPU, then cpu; an OpenCL CPU device such as
+ * PoCL only when asked for by name). A named backend that cannot run is an error with its probe's reason
+ * (FS_ERR_UNAVAILABLE); an unknown name FS_ERR_INVALID. */
+fs_status fs_backend_select(const char *name, const fs_backend_ops **out);
+
 /* The CPU reference backend. */
 extern const fs_backend_ops fs_cpu_backend;
+
+/* The device backends (kernels/gpu): OpenCL always built; CUDA where the toolkit was found at build time. */
+extern const fs_backend_ops fs_opencl_backend;
+#ifdef FS_HAVE_CUDA
+extern const fs_backend_ops fs_cuda_backend;
+#endif
 
 #endif

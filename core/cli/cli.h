@@ -13,6 +13,8 @@
 int fs_cmd_energy(int argc, char **argv);
 int fs_cmd_build(int argc, char **argv);
 int fs_cmd_run(int argc, char **argv);
+int fs_cmd_devices(int argc, char **argv);
+int fs_cmd_bench(int argc, char **argv);
 
 /* Prints "ferrosolv <cmd>: error: <library message>" to stderr and returns the exit status for `st`. */
 int fs_cli_report(const char *cmd, fs_status st);

@@ -30,7 +30,7 @@ static void usage(FILE *out)
                  "  -f FILE          run parameters (.mdp); keys that do not change energies are ignored with a note\n"
                  "  -o FILE          write forces (kJ mol^-1 nm^-1), one atom per line: index fx fy fz\n"
                  "  -I DIR           search DIR for #include files (repeatable; GMXLIB is searched after)\n"
-                 "  --backend NAME   cpu (default: cpu)\n"
+                 "  --backend NAME   cpu, opencl, cuda or auto (default: FERROSOLV_BACKEND, else auto)\n"
                  "  --KEY VALUE      any .mdp key, overriding the file, e.g. --rcoulomb 1.2 --pme-order 6\n"
                  "                   --ewald-rtol 1e-6 --fourierspacing 0.10 --DispCorr EnerPres --coulombtype Ewald\n"
                  "                   --constraints h-bonds --define -DFLEXIBLE\n");
@@ -63,7 +63,11 @@ static void print_report(const fs_topology *top, const fs_state *s, const fs_mdp
     printf("atoms        %d in %d molecules, total charge %.6f e\n", top->natoms, top->nmolecules,
            fs_topology_total_charge(top));
     printf("box          %.6f x %.6f x %.6f nm\n", s->box.len[0], s->box.len[1], s->box.len[2]);
-    printf("backend      %s (double precision)\n", backend);
+    printf("backend      %s (%s)\n", backend,
+           strcmp(backend, "cpu") == 0 ? "double precision"
+           : getenv("FERROSOLV_PRECISION") && !strcmp(getenv("FERROSOLV_PRECISION"), "double")
+               ? "double precision"
+               : "mixed precision");
     printf("cut-offs     rcoulomb %g nm, rvdw %g nm, modifiers %s/%s, DispCorr %s\n", p->rcoulomb, p->rvdw,
            p->coulomb_modifier == FS_MOD_NONE ? "none" : "potential-shift",
            p->vdw_modifier == FS_MOD_NONE ? "none" : "potential-shift",
@@ -91,7 +95,7 @@ static void print_report(const fs_topology *top, const fs_state *s, const fs_mdp
 
 int fs_cmd_energy(int argc, char **argv)
 {
-    const char *gro = NULL, *topf = NULL, *mdpf = NULL, *forces = NULL, *backend_name = "cpu";
+    const char *gro = NULL, *topf = NULL, *mdpf = NULL, *forces = NULL, *backend_name = NULL;
     const char *includes[MAX_INCLUDES];
     int nincl = 0;
     const char *ov_key[MAX_OVERRIDES], *ov_val[MAX_OVERRIDES];
@@ -134,11 +138,9 @@ int fs_cmd_energy(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    const fs_backend_ops *ops = fs_backend_find(backend_name);
-    if (!ops) {
-        fprintf(stderr, "ferrosolv energy: unknown backend '%s'\n", backend_name);
-        return 2;
-    }
+    const fs_backend_ops *ops = NULL;
+    fs_status sel = fs_backend_select(backend_name, &ops);
+    if (sel != FS_OK) return fs_cli_report("energy", sel);
 
     fs_mdp m;
     fs_mdp_init(&m);
@@ -162,7 +164,6 @@ int fs_cmd_energy(int argc, char **argv)
     fs_backend *b = NULL;
     fs_energies e;
     st = fs_gromacs_load(topf, gro, &m, includes, nincl, &top, &s);
-    if (st == FS_OK) st = ops->probe();
     if (st == FS_OK) st = ops->create(top, &m.force, &b);
     if (st == FS_OK) st = ops->upload(b, s);
     if (st == FS_OK) st = ops->compute(b, FS_COMPUTE_FORCES | FS_COMPUTE_ENERGY | FS_COMPUTE_VIRIAL, &e);

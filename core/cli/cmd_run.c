@@ -19,7 +19,8 @@ static void usage(FILE *out)
                  "Runs the deck: minimization (integrator = steep) or dynamics (md, sd), writing the H5MD\n"
                  "trajectory, the thermo log, checkpoints and the final coordinates it names.\n"
                  "  --continue       resume from the deck's checkpoint; frames written after it are dropped\n"
-                 "  --backend NAME   cpu (default)\n"
+                 "  --backend NAME   cpu, opencl, cuda or auto (default: FERROSOLV_BACKEND, else auto: a GPU\n"
+                 "                   when there is one, else cpu; `ferrosolv devices` lists them)\n"
                  "  --KEY VALUE      override a deck key, e.g. --nsteps 5000 --ref-t 313\n\n"
                  "Deck keys:\n\n");
     fs_deck_help(out);

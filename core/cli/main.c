@@ -19,6 +19,8 @@ static const struct {
     {"energy", fs_cmd_energy, "single-point energy per term, forces and virial of a .gro/.top system"},
     {"run", fs_cmd_run, "minimize or run dynamics as a deck says; H5MD trajectory, log, checkpoints"},
     {"build", fs_cmd_build, "build a bulk electrolyte (salts + solvents) as .gro/.top from a deck"},
+    {"devices", fs_cmd_devices, "list the compute backends and devices, and why any is unavailable"},
+    {"bench", fs_cmd_bench, "time MD steps on a GROMACS input (water-23k by default); JSON on the last line"},
 };
 
 static void usage(FILE *out)
