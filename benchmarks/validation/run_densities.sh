@@ -138,10 +138,11 @@ run_ferrosolv() {
     fi
     rm -f "$d/done"
     [ "$FORCE" != 1 ] || rm -f "$d/npt.done"
-    # An NPT run that was killed, or one being lengthened (a larger FS_PROD_PS or FS_LENGTH with the same
-    # equilibration, temperature, seed and deck), continues from its checkpoint (ferrosolv run --continue: bit for
-    # bit the run it would have been); anything else starts afresh.
-    base="eq_ps=$eq ref_t=$t seed=$SEED"
+    # An NPT run that was killed, or one being lengthened (a larger FS_LENGTH, FS_EQ_PS or FS_PROD_PS with the same
+    # temperature, seed and deck), continues from its checkpoint (ferrosolv run --continue: bit for bit the run it
+    # would have been; equilibration and production are one run, split only by the analysis); anything else starts
+    # afresh.
+    base="ref_t=$t seed=$SEED"
     cont=""
     if [ "$FORCE" != 1 ] && [ -f "$d/npt.cpt" ] && [ -f "$d/npt.base" ] && [ "$(cat "$d/npt.base")" = "$base" ] &&
         cmp -s "$here/fs_npt.ini" "$d/npt.ini"; then
