@@ -46,7 +46,8 @@ enum {
     GPU_F_ERROR_STEP = 2, /* the step (low 31 bits) at which it happened */
     GPU_F_REBUILD = 3,    /* nonzero: the pair list must be rebuilt before the next force evaluation */
     GPU_F_LIST_OVERFLOW = 4, /* the pair list did not fit: the host grows it and rebuilds */
-    GPU_F_MODULE = 8,     /* 8 slots for modules' own flags */
+    GPU_F_MODULE = 8,     /* 8 slots for modules' own flags: */
+    GPU_F_NB_BUILDS = GPU_F_MODULE + 0, /* nonbonded: pair-list builds since creation */
     GPU_FLAG_SLOTS = 16
 };
 enum { GPU_ERR_NONE = 0, GPU_ERR_MOVED = 1, GPU_ERR_NONFINITE = 2, GPU_ERR_CONSTRAINT = 3 };
