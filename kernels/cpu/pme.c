@@ -27,7 +27,8 @@
  * there is replaced by the mean of its two neighbours (following Darden's original code; Essmann et al. note that
  * the term may be dropped). Integer indices map to frequencies as in GROMACS: i < (n+1)/2 gives m = i, otherwise
  * m = i - n (so the Nyquist index of an even grid counts as -n/2; only the sign of the off-diagonal virial of
- * that plane depends on this choice).
+ * that plane depends on this choice). The weights and the moduli come from core/pme_moduli.c, which the device PME
+ * calls too.
  *
  * Forces. Because E = 1/2 Q.(phi), phi = F^-1[G F[Q]] (the convolution of Q with the real, even kernel F^-1[G]),
  * and Q depends on r_j only through the splines,
@@ -65,6 +66,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../core/pme_moduli.h"
 #include "../../core/units.h"
 
 struct fs_pme {
@@ -84,45 +86,6 @@ struct fs_pme {
     double *factor[3];   /* per-axis exp(-pi^2 h^2/beta^2) |b(m)|^2, refreshed per call */
     double *h[3];        /* per-axis reciprocal components m/L, refreshed per call */
 };
-
-/* th[j] = M_n(w + j) and dth[j] = M_dn(w + j) - M_dn(w + j - 1), j = 0..n-1, for 0 <= w < 1; dn = n - 1 gives the
- * derivative of M_n. Built from M_1 = 1 on [0, 1) by the order recursion. */
-static void bspline_weights(double w, int n, int dn, double *th, double *dth)
-{
-    th[0] = 1.0;
-    for (int j = 1; j < n; ++j) th[j] = 0.0;
-    for (int k = 2; k <= n; ++k) {
-        if (k - 1 == dn) {
-            dth[0] = th[0];
-            for (int j = 1; j < n; ++j) dth[j] = th[j] - th[j - 1];
-        }
-        const double div = 1.0 / (k - 1);
-        for (int j = k - 1; j >= 1; --j) th[j] = div * ((w + j) * th[j] + (k - w - j) * th[j - 1]);
-        th[0] = div * w * th[0];
-    }
-}
-
-/* GROMACS's B-spline moduli for grid size n and pme order p (see the essay). Returns 0 when a modulus other than
- * the fixed-up Nyquist one vanishes (a grid too small for the order). */
-static int bspline_moduli(int n, int p, double *mod)
-{
-    double data[16], dummy[16];
-    bspline_weights(0.0, p, p - 1, data, dummy); /* data[j] = M_p(j), data[0] = 0 */
-    const int spline_order = p - 1;              /* number of nonzero samples M_p(1..p-1) */
-    for (int i = 0; i < n; ++i) {
-        double sc = 0, ss = 0;
-        for (int j = 0; j < spline_order; ++j) {
-            const double arg = (2.0 * FS_PI * i * (j + 1)) / n;
-            sc += data[j + 1] * cos(arg);
-            ss += data[j + 1] * sin(arg);
-        }
-        mod[i] = sc * sc + ss * ss;
-    }
-    if (spline_order % 2 == 0 && n % 2 == 0) mod[n / 2] = 0.5 * (mod[n / 2 - 1] + mod[n / 2 + 1]);
-    for (int i = 0; i < n; ++i)
-        if (!(mod[i] > 1e-10)) return 0;
-    return 1;
-}
 
 fs_status fs_pme_create(const int n[3], int order, double beta, int natoms, fs_pme **out)
 {
@@ -163,7 +126,7 @@ fs_status fs_pme_create(const int n[3], int order, double beta, int natoms, fs_p
         return fs_fail(FS_ERR_NOMEM, "PME: out of memory for a %dx%dx%d grid and %d atoms", n[0], n[1], n[2], natoms);
     }
     for (int d = 0; d < 3; ++d) {
-        if (!bspline_moduli(n[d], order, pme->bsp_mod[d])) {
+        if (!fs_bspline_moduli(n[d], order, pme->bsp_mod[d])) {
             fs_pme_destroy(&pme);
             return fs_fail(FS_ERR_INVALID, "PME: B-spline modulus vanishes for grid size %d and order %d", n[d], order);
         }
@@ -222,7 +185,7 @@ static fs_status compute_splines(fs_pme *pme, const fs_box *box, double *const r
             const double w = u - i0;
             if (i0 >= n) i0 -= n; /* s rounded up to 1 */
             int *idx = pme->idx[d] + (size_t)a * p;
-            bspline_weights(w, p, dn, pme->theta[d] + (size_t)a * p, pme->dtheta[d] + (size_t)a * p);
+            fs_bspline_weights(w, p, dn, pme->theta[d] + (size_t)a * p, pme->dtheta[d] + (size_t)a * p);
             for (int j = 0; j < p; ++j) idx[j] = (i0 - j + n) % n;
         }
     }
