@@ -193,11 +193,13 @@ long gpu_nonbonded_pair_count(gpu_nonbonded *nb); /* cluster pairs x cluster siz
 
 /* The cluster pair list (gpu_pairlist.c), private to the nonbonded module. update() queues, for the current
  * positions: the re-sort when due, the displacement check, the per-slot gather of positions/charges/LJ factors,
- * and the list build kernels (which do nothing unless a rebuild is flagged on the device). The view gives the
- * buffers the interaction kernels read (layouts in kernels/common/list_build.kernel). */
+ * and the list build kernels (which do nothing unless a rebuild is flagged on the device); it waits for the device
+ * only to check the list's capacity (after a sort; on a CPU device at every call; on a GPU when check_now or every
+ * NB_OVERFLOW_CHECK calls) and fails with FS_ERR_INVALID when rlist exceeds half a periodic box edge. The view gives
+ * the buffers the interaction kernels read (layouts in kernels/common/list_build.kernel). */
 typedef struct gpu_pairlist gpu_pairlist;
 typedef struct {
-    int nslots, cap;                     /* slots (8 per cluster) and entries per i-cluster */
+    int nslots, cap;                      /* slots (8 per cluster) and entries per i-cluster */
     gpu_buf *xq, *styp, *ljp, *slot_atom; /* per slot: position + charge, LJ type, geometric LJ factors, atom */
     gpu_buf *count, *entry, *mask;        /* the list */
     gpu_buf *excl_start, *excl_list;      /* the topology's exclusions (CSR over atoms, both directions) */
@@ -208,6 +210,10 @@ void gpu_pairlist_invalidate(gpu_pairlist *pl);
 fs_status gpu_pairlist_update(gpu_pairlist *pl, int check_now);
 gpu_pairlist_view gpu_pairlist_get(const gpu_pairlist *pl);
 long gpu_pairlist_entries(gpu_pairlist *pl); /* cluster pairs in the current list (waits) */
+/* Tests: replaces the list by an empty one of `cap` entries per i-cluster and flags a rebuild (a capacity too small
+ * is then found and grown by the next update, as after a real overflow). */
+fs_status gpu_pairlist_set_capacity(gpu_pairlist *pl, int cap);
+gpu_pairlist *gpu_nonbonded_pairlist(gpu_nonbonded *nb); /* the module's list (tests) */
 fs_status gpu_pairlist_defines(const fs_topology *top, const fs_forceparams *p, gpu_defines *d);
 
 /* PME reciprocal space (Coul. recip. grid part and its virial), as kernels/cpu/pme.c. Skipped when no atom is
