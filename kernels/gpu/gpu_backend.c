@@ -198,11 +198,20 @@ fs_status gpu_alloc(gpu_backend *g, size_t bytes, const char *what, gpu_buf **ou
     return FS_OK;
 }
 
+/* The energy buffer is followed by as many guard slots, which no kernel may touch: a reduction that writes past
+ * its slots (a work-group reduction gone wrong) is caught at the next read instead of corrupting other memory. */
+#define GUARD_SLOTS GPU_ENERGY_SLOTS
+
 fs_status gpu_read_energy(gpu_backend *g, double out[GPU_ENERGY_SLOTS])
 {
-    long long raw[GPU_ENERGY_SLOTS];
+    long long raw[GPU_ENERGY_SLOTS + GUARD_SLOTS];
     fs_status st = g->api->read(g->dev, g->energy, 0, sizeof raw, raw);
     if (st != FS_OK) return st;
+    for (int k = GPU_ENERGY_SLOTS; k < GPU_ENERGY_SLOTS + GUARD_SLOTS; ++k)
+        if (raw[k] != 0)
+            return fs_fail(FS_ERR_NUMERIC, "%s backend: a kernel wrote past the energy slots (guard slot %d): a device "
+                                           "code defect, please report it",
+                           g->api->name, k);
     for (int k = 0; k < GPU_ENERGY_SLOTS; ++k) out[k] = (double)raw[k] / 4294967296.0;
     return FS_OK;
 }
@@ -316,12 +325,12 @@ static fs_status gpu_create(const gpu_api *api, const fs_backend_ops *ops, const
     if (st == FS_OK) st = gpu_alloc(g, n * 4 * sizeof(double), "positions", &g->pos);
     if (st == FS_OK) st = gpu_alloc(g, n * 4 * sizeof(double), "velocities", &g->vel);
     if (st == FS_OK) st = gpu_alloc(g, 3 * n * sizeof(long long), "forces", &g->force);
-    if (st == FS_OK) st = gpu_alloc(g, GPU_ENERGY_SLOTS * sizeof(long long), "energies", &g->energy);
+    if (st == FS_OK) st = gpu_alloc(g, 2 * GPU_ENERGY_SLOTS * sizeof(long long), "energies", &g->energy);
     if (st == FS_OK) st = gpu_alloc(g, GPU_FLAG_SLOTS * sizeof(int), "flags", &g->flags);
     if (st == FS_OK) st = gpu_alloc(g, n * (use_double ? sizeof(double) : sizeof(float)), "charges", &g->charge);
     if (st == FS_OK) st = api->fill_zero(g->dev, g->pos, n * 4 * sizeof(double));
     if (st == FS_OK) st = api->fill_zero(g->dev, g->vel, n * 4 * sizeof(double));
-    if (st == FS_OK) st = api->fill_zero(g->dev, g->energy, GPU_ENERGY_SLOTS * sizeof(long long));
+    if (st == FS_OK) st = api->fill_zero(g->dev, g->energy, 2 * GPU_ENERGY_SLOTS * sizeof(long long));
     if (st == FS_OK) st = api->fill_zero(g->dev, g->flags, GPU_FLAG_SLOTS * sizeof(int));
     if (st == FS_OK) {
         void *q = calloc(n, use_double ? sizeof(double) : sizeof(float));
