@@ -367,6 +367,7 @@ static fs_status build_program(gpu_backend *g, const int periodic[3])
     st = gpu_nonbonded_create(g, &g->nb);
     if (st == FS_OK) st = gpu_bonded_create(g, &g->bonded);
     if (st == FS_OK) st = gpu_pme_create(g, &g->pme);
+    if (st == FS_OK && g->have_dyn_params) st = gpu_dynamics_set(g, &g->dyn_params);
     if (st != FS_OK) release_program(g);
     return st;
 }
@@ -480,11 +481,18 @@ static fs_status gpu_compute(fs_backend *b, unsigned flags, fs_energies *out)
     return FS_OK;
 }
 
+/* Before the first upload there is no program yet: the dynamics are kept and set up when it is built (as they are
+ * again whenever it is rebuilt). */
 static fs_status gpu_set_dynamics(fs_backend *b, const fs_dynamics *d)
 {
     gpu_backend *g = (gpu_backend *)b;
-    if (!g->prog) return fs_fail(FS_ERR_INVALID, "set_dynamics() before upload()");
-    return gpu_dynamics_set(g, d);
+    if (!(d->dt > 0.0)) return fs_fail(FS_ERR_INVALID, "dt must be positive, got %g", d->dt);
+    fs_status st = g->prog ? gpu_dynamics_set(g, d) : FS_OK;
+    if (st == FS_OK) {
+        g->dyn_params = *d;
+        g->have_dyn_params = 1;
+    }
+    return st;
 }
 
 static fs_status gpu_step(fs_backend *b, long nsteps)

@@ -79,6 +79,9 @@ typedef struct {
 
     fs_dispcorr_setup dc; /* the dispersion correction's averages (host side, like the net-charge term) */
 
+    fs_dynamics dyn_params; /* the last set_dynamics(), applied again when the program is (re)built */
+    int have_dyn_params;
+
     int forces_valid; /* force/energy buffers belong to the current positions */
     unsigned valid_flags; /* FS_COMPUTE_* that the last evaluation produced */
 
