@@ -23,12 +23,14 @@
 #include "scheduler.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../forcefields/gromacs_input.h"
 #include "../kernels/backend.h"
+#include "../kernels/gpu/gpu_backend.h"
 #include "barostat.h"
 #include "constraints.h"
 #include "integrate.h"
@@ -388,6 +390,14 @@ fs_status fs_run(const fs_deck *d, const fs_run_options *opt, fs_run_summary *su
         if (!c.log) st = fs_fail(FS_ERR_IO, "%s: cannot write the log", d->out.log);
     }
     if (st == FS_OK && c.log) fs_deck_write(c.log, d);
+    if (st == FS_OK) {
+        /* which backend and device run this, where the user and the log can see it */
+        const char *dev = fs_gpu_backend_device(c.b);
+        char line[400];
+        snprintf(line, sizeof line, "backend: %s\n", dev ? dev : "cpu (double-precision reference)");
+        fputs(line, stdout);
+        if (c.log) fputs(line, c.log);
+    }
     if (st == FS_OK) {
         c.mass = fs_topology_total_mass(c.top);
         if (d->integrator == FS_DECK_STEEP)
