@@ -13,9 +13,14 @@
  *   wall time). The starting structure is written as a .gro beside the H5MD file (traj.h5md → traj.gro), the
  *   topology file MDAnalysis and VMD read the trajectory with.
  * Bit-exact continuation: every random number is keyed by (seed, step, atom), the CPU pair list gives the same sums
- * whenever it was built, and the checkpoint holds positions, velocities, box, step, time, the thermostat work and the
- * barostat's adapted step. `--continue` truncates the trajectory to the checkpoint's step and carries on, so a run
- * killed at any moment and continued writes the same trajectory, bit for bit, as one that was never interrupted.
+ * whenever it was built, and the checkpoint holds positions, velocities, box, step, time, the thermostat work, the
+ * barostat's adapted step and the backend's history (the device pair list, whose cluster order and build positions
+ * show in the last bits of the forces; backend.h save_history). `--continue` truncates the trajectory to the
+ * checkpoint's step and carries on, so a run killed at any moment and continued writes the same trajectory, bit for
+ * bit, as one that was never interrupted, on the CPU and on a device alike.
+ *
+ * Device failures (lost device, out of memory, a kernel error) and output errors during dynamics end the run with
+ * the step it stopped after and the last checkpoint named (backend_failed); nothing more is written.
  *
  * Blow-up: when a step fails numerically, the backend is back at the last good step; its positions are written as a
  * final frame (and to confout) and the error, which names the step, atom and molecule, is returned.
@@ -59,8 +64,10 @@ typedef struct {
     int nmovers;
     double mass;
     long last_frame_step;
-    double work_offset; /* coupling work not seen by the backend: the checkpoint's, and the barostat's */
-    long first_step;    /* where this invocation started */
+    double work_offset;      /* coupling work not seen by the backend: the checkpoint's, and the barostat's */
+    long first_step;         /* where this invocation started */
+    long last_cpt_step;      /* step of the last checkpoint written or read; -1: none */
+    fs_ckpt_history history; /* read from the checkpoint, until the backend has it back */
     double last_cpt_wall;
     /* running statistics over thermo samples */
     int n;
@@ -177,8 +184,18 @@ static fs_status write_checkpoint(run_ctx *c)
         {.name = "barostat_window_accepted", .type = FS_CKPT_INT64, .i = c->mc.window_accepted},
         {.name = "ld_seed", .type = FS_CKPT_UINT64, .u = d->dyn.seed},
     };
-    st = fs_checkpoint_write(d->cpt.path, c->top, c->s, sc, 7);
+    /* the backend's history (the device pair list), for a bit-exact continuation */
+    fs_ckpt_history hist;
+    memset(&hist, 0, sizeof hist);
+    if (c->ops->save_history) {
+        st = c->ops->save_history(c->b, &hist.data, &hist.bytes);
+        if (st != FS_OK) return st;
+        snprintf(hist.backend, sizeof hist.backend, "%s", c->ops->name);
+    }
+    st = fs_checkpoint_write_history(d->cpt.path, c->top, c->s, sc, 7, &hist);
+    free(hist.data);
     c->last_cpt_wall = wall_now();
+    if (st == FS_OK) c->last_cpt_step = c->s->step;
     return st;
 }
 
@@ -273,7 +290,7 @@ static fs_status read_checkpoint(run_ctx *c)
                             {.name = "barostat_window_attempts", .type = FS_CKPT_INT64},
                             {.name = "barostat_window_accepted", .type = FS_CKPT_INT64}};
     fs_state *s = NULL;
-    fs_status st = fs_checkpoint_read(c->d->cpt.path, c->top, &s, sc, 6);
+    fs_status st = fs_checkpoint_read_history(c->d->cpt.path, c->top, &s, sc, 6, &c->history);
     if (st != FS_OK) return st;
     fs_state_destroy(&c->s);
     c->s = s;
@@ -283,6 +300,7 @@ static fs_status read_checkpoint(run_ctx *c)
     c->mc.accepted = sc[3].i;
     c->mc.window_attempts = sc[4].i;
     c->mc.window_accepted = sc[5].i;
+    c->last_cpt_step = s->step;
     return FS_OK;
 }
 
@@ -317,11 +335,35 @@ static fs_status run_minimization(run_ctx *c, fs_run_summary *sum)
     return st;
 }
 
+/* A failure of the backend or of an output during dynamics (device lost, out of memory, a kernel error, a full
+ * disk): nothing more is written, and the message says where the run stopped and what it left to continue from. */
+static fs_status backend_failed(run_ctx *c, fs_status st, long step)
+{
+    char msg[2048], where[FS_DECK_PATH_MAX + 200];
+    snprintf(msg, sizeof msg, "%s", fs_error_message());
+    const fs_deck *d = c->d;
+    if (c->last_cpt_step >= 0)
+        snprintf(where, sizeof where,
+                 "the last checkpoint, %s at step %ld, is intact: run the deck again with --continue to resume "
+                 "from it",
+                 d->cpt.path, c->last_cpt_step);
+    else
+        snprintf(where, sizeof where, "no checkpoint was written yet%s",
+                 d->cpt.path[0] ? "" : " (the deck sets no checkpoint file)");
+    return fs_fail(st, "the run stopped after step %ld (%s backend): %s; %s", step, c->ops->name, msg, where);
+}
+
 static fs_status run_dynamics(run_ctx *c, fs_run_summary *sum)
 {
     const fs_deck *d = c->d;
     fs_status st = c->ops->set_dynamics(c->b, &d->dyn);
     if (st == FS_OK) st = c->ops->upload(c->b, c->s);
+    /* a history written by the same backend: the continuation is then the uninterrupted run, bit for bit (from
+     * another backend's checkpoint the run continues as well, though not bit-identically) */
+    if (st == FS_OK && c->history.bytes > 0 && c->ops->restore_history && !strcmp(c->history.backend, c->ops->name)) {
+        st = c->ops->restore_history(c->b, c->history.data, c->history.bytes);
+        if (st != FS_OK) fs_fail_context(st, "%s: restoring the %s backend's history", d->cpt.path, c->ops->name);
+    }
     if (st == FS_OK) st = open_h5md(c, c->opt->continue_run ? c->s->step : -1);
     if (st != FS_OK) return st;
     if (!c->opt->continue_run) fs_mc_barostat_init(&c->mc, fs_box_volume(&c->s->box)); /* else: from the checkpoint */
@@ -354,7 +396,7 @@ static fs_status run_dynamics(run_ctx *c, fs_run_summary *sum)
         fs_fail(FS_ERR_NUMERIC, "%s; the last good frame (step %ld) was written", msg, c->s->step);
         return FS_ERR_NUMERIC;
     }
-    if (st != FS_OK) return st;
+    if (st != FS_OK) return backend_failed(c, st, step);
     sum->first_step = first;
     sum->last_step = step;
     sum->ns_per_day = fs_thermo_ns_per_day(c->thermo, step);
@@ -367,11 +409,12 @@ static fs_status run_dynamics(run_ctx *c, fs_run_summary *sum)
 
 fs_status fs_run(const fs_deck *d, const fs_run_options *opt, fs_run_summary *sum)
 {
-    fs_run_options defaults = {0, NULL, 0};
+    fs_run_options defaults = {0, NULL, 0, NULL};
     if (!opt) opt = &defaults;
     memset(sum, 0, sizeof *sum);
     run_ctx c;
     memset(&c, 0, sizeof c);
+    c.last_cpt_step = -1;
     c.d = d;
     c.opt = opt;
     double t0 = wall_now();
@@ -381,7 +424,10 @@ fs_status fs_run(const fs_deck *d, const fs_run_options *opt, fs_run_summary *su
     const char *dirs[64];
     int ndirs = fs_deck_includes(d, storage, dirs, 64);
     fs_status st = fs_gromacs_load(d->input.top, d->input.conf, &d->mdp, dirs, ndirs, &c.top, &c.s);
-    if (st == FS_OK) st = fs_backend_select(opt->backend, &c.ops);
+    if (st == FS_OK && opt->backend_ops)
+        c.ops = opt->backend_ops;
+    else if (st == FS_OK)
+        st = fs_backend_select(opt->backend, &c.ops);
     if (st == FS_OK) st = fs_constraints_create(c.top, d->dyn.shake_tol, &c.cons);
     if (st == FS_OK) st = opt->continue_run ? read_checkpoint(&c) : prepare_start(&c);
     if (st == FS_OK) st = c.ops->create(c.top, &d->mdp.force, &c.b);
@@ -424,6 +470,7 @@ fs_status fs_run(const fs_deck *d, const fs_run_options *opt, fs_run_summary *su
         if (st == FS_OK) st = cs;
     }
     if (c.log) fclose(c.log);
+    free(c.history.data);
     if (c.b) c.ops->destroy(&c.b);
     fs_constraints_destroy(&c.cons);
     fs_state_destroy(&c.s);

@@ -113,9 +113,16 @@ typedef struct {
      * scale_revert() restores that copy bit for bit. Forces and energies are then those of the current positions. */
     fs_status (*scale_trial)(fs_backend *b, const double s[3]);
     fs_status (*scale_revert)(fs_backend *b);
+
+    /* Optional (NULL where the results do not depend on the backend's history, as on the CPU reference): what a run
+     * continued from a checkpoint needs, beyond fs_state, to be bit-identical to the uninterrupted run (the device
+     * pair list's cluster order and build positions). save_history() returns a malloc'ed block that the checkpoint
+     * stores tagged with the backend's name; restore_history(), after upload(), puts it back. */
+    fs_status (*save_history)(fs_backend *b, void **data, size_t *bytes);
+    fs_status (*restore_history)(fs_backend *b, const void *data, size_t bytes);
 } fs_backend_ops;
 
-#define FS_BACKEND_API_VERSION 1
+#define FS_BACKEND_API_VERSION 2
 
 /* Every backend instance begins with this header (embed it as the first member). */
 struct fs_backend {

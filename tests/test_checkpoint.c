@@ -6,6 +6,8 @@
  *     all three types (a uint64 seed above INT64_MAX) read back bit for bit; negative control: a one-ulp change is
  *     detected by the same comparison;
  *   - scalars: a missing name or a wrong type is an error naming the scalar; bad names are refused before writing;
+ *   - backend history: a 100 kB block and its backend's name read back byte for byte (negative control: one
+ *     flipped byte is seen); a file without one reads back with none; a nameless one is refused;
  *   - atomicity: a write that fails half-way (file size limit, RLIMIT_FSIZE, so that it works for root too) leaves
  *     the previous checkpoint readable and unchanged and no temporary file; negative control: the same write without
  *     the limit replaces it;
@@ -197,6 +199,46 @@ static void test_scalars(void **state)
     assert_int_equal(fs_checkpoint_write(path, g_top, other, bad, 2), FS_ERR_INVALID);
     assert_reads_as(path, g_state);
     fs_state_destroy(&other);
+}
+
+/* The backend history: an opaque block with its backend's name, read back byte for byte; absent when not written. */
+static void test_history(void **state)
+{
+    (void)state;
+    const char *path = fs_test_tmpfile("hist.ckpt");
+    enum { N = 100003 };
+    unsigned char *blob = malloc(N);
+    assert_non_null(blob);
+    for (int i = 0; i < N; ++i) blob[i] = (unsigned char)(i * 131 + (i >> 8));
+    fs_ckpt_history h = {"opencl", blob, N}, got;
+    fs_ckpt_scalar sc[NSCALARS], q[NSCALARS];
+    make_scalars(sc);
+    make_queries(q);
+    assert_int_equal(fs_checkpoint_write_history(path, g_top, g_state, sc, NSCALARS, &h), FS_OK);
+    fs_state *r = NULL;
+    assert_int_equal(fs_checkpoint_read_history(path, g_top, &r, q, NSCALARS, &got), FS_OK);
+    assert_true(states_identical(r, g_state));
+    assert_string_equal(got.backend, "opencl");
+    assert_int_equal(got.bytes, N);
+    assert_memory_equal(got.data, blob, N);
+    /* negative control: the comparison sees one changed byte */
+    ((unsigned char *)got.data)[N / 2] ^= 1;
+    assert_true(memcmp(got.data, blob, N) != 0);
+    free(got.data);
+    fs_state_destroy(&r);
+    /* the plain reader ignores it; a file written without one reads back with none */
+    assert_reads_as(path, g_state);
+    write_ok(path, g_state);
+    got.bytes = 7;
+    assert_int_equal(fs_checkpoint_read_history(path, g_top, &r, NULL, 0, &got), FS_OK);
+    assert_int_equal(got.bytes, 0);
+    assert_null(got.data);
+    assert_string_equal(got.backend, "");
+    fs_state_destroy(&r);
+    /* a history without a name is refused before writing */
+    h.backend[0] = '\0';
+    assert_int_equal(fs_checkpoint_write_history(path, g_top, g_state, sc, NSCALARS, &h), FS_ERR_INVALID);
+    free(blob);
 }
 
 static void test_atomic_replace(void **state)
@@ -482,9 +524,9 @@ static void test_wrong_system(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_scalars),
-        cmocka_unit_test(test_atomic_replace), cmocka_unit_test(test_damaged_files),
-        cmocka_unit_test(test_wrong_system),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_history),       cmocka_unit_test(test_atomic_replace),
+        cmocka_unit_test(test_damaged_files), cmocka_unit_test(test_wrong_system),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -47,7 +47,7 @@ static void print_summary(const fs_deck *d, const fs_run_summary *s)
 int fs_cmd_run(int argc, char **argv)
 {
     const char *deck_path = NULL;
-    fs_run_options opt = {0, NULL, 0};
+    fs_run_options opt = {0, NULL, 0, NULL};
     const char *ov_key[64], *ov_val[64];
     int nov = 0;
     for (int i = 1; i < argc; ++i) {

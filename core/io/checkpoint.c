@@ -385,7 +385,7 @@ static fs_status write_file(const char *path, const unsigned char *buf, size_t n
 /* ---- writing --------------------------------------------------------------------------------------------- */
 
 static fs_status write_contents(const char *p, hid_t f, const fs_topology *top, const fs_state *s,
-                                const fs_ckpt_scalar *sc, int n)
+                                const fs_ckpt_scalar *sc, int n, const fs_ckpt_history *hist)
 {
     fs_status st = FS_OK;
     hid_t ftype = -1, mtype = -1;
@@ -415,7 +415,12 @@ static fs_status write_contents(const char *p, hid_t f, const fs_topology *top, 
     if ((st = put_data(p, f, "id", H5T_STD_I64LE, H5T_NATIVE_LONG, 0, na, id))) goto fail;
     if ((st = row_type(p, 1, &ftype)) || (st = row_type(p, 0, &mtype))) goto fail;
     const void *table[1] = {rows};
-    st = put_data(p, f, "scalars", ftype, mtype, 0, (hsize_t)n, table);
+    if ((st = put_data(p, f, "scalars", ftype, mtype, 0, (hsize_t)n, table))) goto fail;
+    if (hist && hist->bytes > 0) {
+        const void *blob[1] = {hist->data};
+        if ((st = fs_h5_attr_fixstr(p, f, "history_backend", hist->backend))) goto fail;
+        st = put_data(p, f, "backend_history", H5T_STD_U8LE, H5T_NATIVE_UINT8, 0, (hsize_t)hist->bytes, blob);
+    }
 fail:
     fs_h5_close(p, &mtype, &st);
     fs_h5_close(p, &ftype, &st);
@@ -425,6 +430,12 @@ fail:
 
 fs_status fs_checkpoint_write(const char *path, const fs_topology *top, const fs_state *s,
                               const fs_ckpt_scalar *scalars, int n)
+{
+    return fs_checkpoint_write_history(path, top, s, scalars, n, NULL);
+}
+
+fs_status fs_checkpoint_write_history(const char *path, const fs_topology *top, const fs_state *s,
+                                      const fs_ckpt_scalar *scalars, int n, const fs_ckpt_history *history)
 {
     fs_status st;
     hid_t fapl = -1, fcpl = -1, f = -1;
@@ -436,6 +447,9 @@ fs_status fs_checkpoint_write(const char *path, const fs_topology *top, const fs
     if (s->natoms != top->natoms || s->natoms < 1)
         return fs_fail(FS_ERR_INVALID, "%s: the state has %d atoms, the topology %d", path, s->natoms, top->natoms);
     if ((st = check_scalars(path, scalars, n))) return st;
+    if (history && history->bytes > 0 &&
+        (!history->data || !history->backend[0] || memchr(history->backend, 0, sizeof history->backend) == NULL))
+        return fs_fail(FS_ERR_INVALID, "%s: a backend history needs data and a backend name", path);
     tmp = malloc(strlen(path) + 5);
     if (!tmp) return fs_fail(FS_ERR_NOMEM, "%s: out of memory", path);
     sprintf(tmp, "%s.tmp", path);
@@ -445,7 +459,7 @@ fs_status fs_checkpoint_write(const char *path, const fs_topology *top, const fs
     FS_H5(path, fcpl = H5Pcreate(H5P_FILE_CREATE));
     FS_H5(path, H5Pset_userblock(fcpl, USERBLOCK));
     FS_H5(path, f = H5Fcreate(path, H5F_ACC_TRUNC, fcpl, fapl));
-    if ((st = write_contents(path, f, top, s, scalars, n))) goto fail;
+    if ((st = write_contents(path, f, top, s, scalars, n, history))) goto fail;
     FS_H5(path, H5Fflush(f, H5F_SCOPE_LOCAL));
     FS_H5(path, size = H5Fget_file_image(f, NULL, 0));
     image = malloc(USERBLOCK + (size_t)size); /* H5Fget_file_image leaves the user block out: we put it in front */
@@ -533,8 +547,54 @@ static fs_status damaged(const char *p, const char *what)
     return fs_fail(FS_ERR_IO, "%s: the checkpoint is damaged (%s)", p, what);
 }
 
+/* The backend history, if the file holds one. */
+static fs_status read_history(const char *p, hid_t f, fs_ckpt_history *h)
+{
+    fs_status st = FS_OK;
+    hid_t t = -1, a = -1;
+    htri_t yes, vl = 0;
+    size_t len = 0;
+    int rank;
+    hsize_t dims[2];
+    FS_H5(p, yes = H5Lexists(f, "backend_history", H5P_DEFAULT));
+    if (!yes) return FS_OK;
+    FS_H5(p, yes = H5Aexists(f, "history_backend"));
+    if (!yes) return damaged(p, "backend history without its backend's name");
+    FS_H5(p, a = H5Aopen(f, "history_backend", H5P_DEFAULT));
+    FS_H5(p, t = H5Aget_type(a));
+    if (H5Tget_class(t) == H5T_STRING) FS_H5(p, vl = H5Tis_variable_str(t));
+    if ((st = fs_h5_type_size(p, t, &len))) goto fail;
+    if (H5Tget_class(t) != H5T_STRING || vl || len >= sizeof h->backend) {
+        st = damaged(p, "bad backend name of the history");
+        goto fail;
+    }
+    FS_H5(p, H5Aread(a, t, h->backend));
+    h->backend[len] = '\0';
+    if ((st = data_shape(p, f, "backend_history", &rank, dims))) goto fail;
+    if (rank != 1 || dims[0] == 0 || dims[0] > ((hsize_t)1 << 34)) {
+        st = damaged(p, "bad backend history");
+        goto fail;
+    }
+    h->data = malloc((size_t)dims[0]);
+    if (!h->data) {
+        st = fs_fail(FS_ERR_NOMEM, "%s: out of memory", p);
+        goto fail;
+    }
+    h->bytes = (size_t)dims[0];
+    void *rows[1] = {h->data};
+    st = get_data(p, f, "backend_history", H5T_NATIVE_UINT8, 0, dims[0], rows);
+fail:
+    fs_h5_close(p, &t, &st);
+    fs_h5_close(p, &a, &st);
+    if (st != FS_OK) {
+        free(h->data);
+        memset(h, 0, sizeof *h);
+    }
+    return st;
+}
+
 static fs_status read_contents(const char *p, hid_t f, const fs_topology *top, fs_state **out, fs_ckpt_scalar *sc,
-                               int n)
+                               int n, fs_ckpt_history *hist)
 {
     fs_status st = FS_OK;
     hid_t mtype = -1;
@@ -611,6 +671,7 @@ static fs_status read_contents(const char *p, hid_t f, const fs_topology *top, f
         }
         sc[k].u = rows[j].bits;
     }
+    if (hist) st = read_history(p, f, hist);
 fail:
     fs_h5_close(p, &mtype, &st);
     free(rows);
@@ -623,12 +684,19 @@ fail:
 
 fs_status fs_checkpoint_read(const char *path, const fs_topology *top, fs_state **out, fs_ckpt_scalar *scalars, int n)
 {
+    return fs_checkpoint_read_history(path, top, out, scalars, n, NULL);
+}
+
+fs_status fs_checkpoint_read_history(const char *path, const fs_topology *top, fs_state **out, fs_ckpt_scalar *scalars,
+                                     int n, fs_ckpt_history *history)
+{
     fs_status st = FS_OK;
     hid_t fapl = -1, f = -1;
     unsigned char *image = NULL;
     char *name = NULL;
     size_t size = 0;
     if (out) *out = NULL;
+    if (history) memset(history, 0, sizeof *history);
     fs_h5_quiet();
     if (!path || !top || !out) return fs_fail(FS_ERR_INVALID, "fs_checkpoint_read: NULL argument");
     if ((st = check_scalars(path, scalars, n))) return st;
@@ -647,12 +715,16 @@ fs_status fs_checkpoint_read(const char *path, const fs_topology *top, fs_state 
     FS_H5(path, H5Pset_file_image(fapl, image, size));
     FS_H5(path, H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG));
     FS_H5(path, f = H5Fopen(name, H5F_ACC_RDONLY, fapl));
-    st = read_contents(path, f, top, out, scalars, n);
+    st = read_contents(path, f, top, out, scalars, n, history);
 fail:
     fs_h5_close(path, &f, &st);
     fs_h5_close(path, &fapl, &st);
     free(image);
     free(name);
     if (st != FS_OK && out) fs_state_destroy(out);
+    if (st != FS_OK && history) {
+        free(history->data);
+        memset(history, 0, sizeof *history);
+    }
     return st;
 }

@@ -15,7 +15,8 @@
  *
  * Writing is atomic: the file is built in memory, written to "<path>.tmp", fsync'ed, and renamed over `path` (then
  * the directory is fsync'ed). A failure at any point removes the temporary file and leaves an existing checkpoint
- * at `path` untouched. Reading loads the whole file into memory (checkpoints are small: 56 bytes per atom).
+ * at `path` untouched. Reading loads the whole file into memory (checkpoints are small: 56 bytes per atom, about 60
+ * more with a device backend's history).
  *
  * Errors: FS_OK or a status with a message naming the file (and the HDF5 call or the item at fault); nothing is
  * printed.
@@ -45,6 +46,14 @@ typedef struct {
     };
 } fs_ckpt_scalar;
 
+/* The backend's history (backend.h, save_history): an opaque block of bytes tagged with the backend's name, stored
+ * as the dataset "backend_history" (uint8) with the file attribute "history_backend". */
+typedef struct {
+    char backend[32]; /* "opencl", ...; "" with no history */
+    void *data;       /* read: malloc'ed, the caller frees it; NULL with no history */
+    size_t bytes;
+} fs_ckpt_history;
+
 /* Writes the state (s->natoms atoms; must equal top->natoms) and the n scalars to `path` atomically.
  * FS_ERR_INVALID for a bad scalar name or type or an atom-count mismatch (nothing is written), FS_ERR_IO when the
  * file cannot be written (the previous file at `path`, if any, is intact). */
@@ -57,6 +66,13 @@ fs_status fs_checkpoint_write(const char *path, const fs_topology *top, const fs
  * that is not a ferrosolv checkpoint, unknown format version, a scalar missing or of another type: the message names
  * it), FS_ERR_INVALID (written for a topology with another atom count or another fingerprint than `top`). */
 fs_status fs_checkpoint_read(const char *path, const fs_topology *top, fs_state **out, fs_ckpt_scalar *scalars, int n);
+
+/* The same with the backend's history: written when `history` is non-NULL with bytes > 0; read into *history
+ * (zeroed, data NULL, when the file holds none; FS_ERR_IO for a damaged one). */
+fs_status fs_checkpoint_write_history(const char *path, const fs_topology *top, const fs_state *s,
+                                      const fs_ckpt_scalar *scalars, int n, const fs_ckpt_history *history);
+fs_status fs_checkpoint_read_history(const char *path, const fs_topology *top, fs_state **out, fs_ckpt_scalar *scalars,
+                                     int n, fs_ckpt_history *history);
 
 /* The fingerprint stored in checkpoints: FNV-1a (64 bit) over every atom's type index, charge and mass (as
  * float64 bit patterns), atom name and residue name. */

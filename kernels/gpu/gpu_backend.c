@@ -23,6 +23,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,9 +111,9 @@ fs_status gpu_build_defines(const fs_topology *top, const fs_forceparams *p, con
                  {"GPU_ERR_CONSTRAINT", GPU_ERR_CONSTRAINT}};
     for (size_t k = 0; k < sizeof slots / sizeof slots[0]; ++k) gpu_define_int(out, slots[k].name, slots[k].value);
     static const char *const term_names[FS_TERM_COUNT] = {
-        "TERM_LJ_SR", "TERM_DISPCORR",     "TERM_COUL_SR",    "TERM_COUL_RECIP", "TERM_BOND",
-        "TERM_ANGLE", "TERM_UB",           "TERM_PROPER_DIH", "TERM_RB",         "TERM_IMPROPER_DIH",
-        "TERM_PER_IMP_DIH", "TERM_LJ14", "TERM_COUL14"};
+        "TERM_LJ_SR",       "TERM_DISPCORR", "TERM_COUL_SR",    "TERM_COUL_RECIP", "TERM_BOND",
+        "TERM_ANGLE",       "TERM_UB",       "TERM_PROPER_DIH", "TERM_RB",         "TERM_IMPROPER_DIH",
+        "TERM_PER_IMP_DIH", "TERM_LJ14",     "TERM_COUL14"};
     for (int t = 0; t < FS_TERM_COUNT; ++t) gpu_define_int(out, term_names[t], t);
     fs_status st = gpu_nonbonded_defines(top, p, use_double, out);
     if (st == FS_OK) st = gpu_pme_defines(top, p, use_double, out);
@@ -194,7 +195,9 @@ fs_status gpu_alloc(gpu_backend *g, size_t bytes, const char *what, gpu_buf **ou
 {
     fs_status st = g->api->alloc(g->dev, bytes ? bytes : 8, out);
     if (st != FS_OK)
-        return fs_fail_context(st, "out of device memory for %s (%.1f MiB)", what, (double)bytes / 1048576.0);
+        return bytes >= 1048576
+                   ? fs_fail_context(st, "out of device memory for %s (%.1f MiB)", what, (double)bytes / 1048576.0)
+                   : fs_fail_context(st, "out of device memory for %s (%.1f KiB)", what, (double)bytes / 1024.0);
     return FS_OK;
 }
 
@@ -209,8 +212,9 @@ fs_status gpu_read_energy(gpu_backend *g, double out[GPU_ENERGY_SLOTS])
     if (st != FS_OK) return st;
     for (int k = GPU_ENERGY_SLOTS; k < GPU_ENERGY_SLOTS + GUARD_SLOTS; ++k)
         if (raw[k] != 0)
-            return fs_fail(FS_ERR_NUMERIC, "%s backend: a kernel wrote past the energy slots (guard slot %d): a device "
-                                           "code defect, please report it",
+            return fs_fail(FS_ERR_NUMERIC,
+                           "%s backend: a kernel wrote past the energy slots (guard slot %d): a device "
+                           "code defect, please report it",
                            g->api->name, k);
     for (int k = 0; k < GPU_ENERGY_SLOTS; ++k) out[k] = (double)raw[k] / 4294967296.0;
     return FS_OK;
@@ -281,8 +285,8 @@ static int env_index(const char *name, int fallback)
     return *end || v < 0 || v > 1000 ? -2 : (int)v;
 }
 
-static fs_status gpu_create(const gpu_api *api, const fs_backend_ops *ops, const fs_topology *top,
-                            const fs_forceparams *p, fs_backend **out)
+fs_status gpu_backend_create(const gpu_api *api, const fs_backend_ops *ops, const fs_topology *top,
+                             const fs_forceparams *p, fs_backend **out)
 {
     *out = NULL;
     if (p->rcoulomb <= 0 || p->rvdw <= 0 || p->verlet_buffer < 0)
@@ -319,8 +323,8 @@ static fs_status gpu_create(const gpu_api *api, const fs_backend_ops *ops, const
     if (st == FS_OK) st = fs_dispcorr_prepare(top, &g->dc);
     if (st == FS_OK) st = api->open(index, prof && !strcmp(prof, "1"), &g->dev);
     if (st == FS_OK && use_double && !api->info(g->dev)->has_double)
-        st = fs_fail(FS_ERR_UNSUPPORTED, "%s device %s has no double precision (FERROSOLV_PRECISION=double)",
-                     api->name, api->info(g->dev)->name);
+        st = fs_fail(FS_ERR_UNSUPPORTED, "%s device %s has no double precision (FERROSOLV_PRECISION=double)", api->name,
+                     api->info(g->dev)->name);
     size_t n = (size_t)g->padded;
     if (st == FS_OK) st = gpu_alloc(g, n * 4 * sizeof(double), "positions", &g->pos);
     if (st == FS_OK) st = gpu_alloc(g, n * 4 * sizeof(double), "velocities", &g->vel);
@@ -375,8 +379,7 @@ static fs_status build_program(gpu_backend *g, const int periodic[3])
 static fs_status gpu_upload(fs_backend *b, const fs_state *s)
 {
     gpu_backend *g = (gpu_backend *)b;
-    if (s->natoms != g->natoms)
-        return fs_fail(FS_ERR_INVALID, "state has %d atoms, topology %d", s->natoms, g->natoms);
+    if (s->natoms != g->natoms) return fs_fail(FS_ERR_INVALID, "state has %d atoms, topology %d", s->natoms, g->natoms);
     fs_status st = FS_OK;
     if (!g->prog || memcmp(g->periodic, s->box.periodic, sizeof g->periodic) != 0)
         st = build_program(g, s->box.periodic);
@@ -397,7 +400,7 @@ static fs_status gpu_upload(fs_backend *b, const fs_state *s)
     free(buf);
     if (st != FS_OK) return st;
     for (int d = 0; d < 3; ++d) g->box[d] = s->box.len[d];
-    g->step = s->step;
+    g->step = g->positions_step = s->step;
     g->time = s->time;
     g->forces_valid = 0;
     return gpu_nonbonded_invalidate(g->nb);
@@ -406,8 +409,7 @@ static fs_status gpu_upload(fs_backend *b, const fs_state *s)
 static fs_status gpu_download(fs_backend *b, fs_state *s, unsigned what)
 {
     gpu_backend *g = (gpu_backend *)b;
-    if (s->natoms != g->natoms)
-        return fs_fail(FS_ERR_INVALID, "state has %d atoms, backend %d", s->natoms, g->natoms);
+    if (s->natoms != g->natoms) return fs_fail(FS_ERR_INVALID, "state has %d atoms, backend %d", s->natoms, g->natoms);
     if (!g->prog) return fs_fail(FS_ERR_INVALID, "download() before upload()");
     size_t n = (size_t)g->padded;
     fs_status st = FS_OK;
@@ -533,14 +535,80 @@ static fs_status gpu_scale_revert(fs_backend *b)
     return gpu_dynamics_scale_revert((gpu_backend *)b);
 }
 
+/* History for a bit-exact continuation: the pair list's (gpu_pairlist.c, "History") and the forces of the current
+ * positions. The forces matter because recomputing them after an upload would itself touch the list (a rebuild that
+ * a pending box change asks for, after a rejected barostat trial) where the uninterrupted run did not evaluate at
+ * all. Block: header, the list's block, the fixed-point forces (when valid). */
+#define HISTORY_MAGIC "FSGPUH01"
+
+typedef struct {
+    char magic[8];
+    int32_t forces_valid, reserved;
+    int64_t list_bytes, force_bytes;
+} gpu_history_header;
+
+static fs_status gpu_save_history(fs_backend *b, void **data, size_t *bytes)
+{
+    gpu_backend *g = (gpu_backend *)b;
+    *data = NULL;
+    *bytes = 0;
+    if (!g->prog) return fs_fail(FS_ERR_INVALID, "save_history() before upload()");
+    void *list = NULL;
+    size_t list_bytes = 0;
+    gpu_pairlist *pl = g->nb ? gpu_nonbonded_pairlist(g->nb) : NULL;
+    fs_status st = pl ? gpu_pairlist_save(pl, &list, &list_bytes) : FS_OK;
+    if (st != FS_OK) return st;
+    const size_t force_bytes = g->forces_valid ? 3 * (size_t)g->padded * sizeof(long long) : 0;
+    gpu_history_header h = {HISTORY_MAGIC, g->forces_valid, 0, (int64_t)list_bytes, (int64_t)force_bytes};
+    unsigned char *buf = malloc(sizeof h + list_bytes + force_bytes);
+    if (!buf) st = fs_fail(FS_ERR_NOMEM, "out of memory saving the device history");
+    if (st == FS_OK) {
+        memcpy(buf, &h, sizeof h);
+        if (list_bytes) memcpy(buf + sizeof h, list, list_bytes);
+        if (force_bytes) st = g->api->read(g->dev, g->force, 0, force_bytes, buf + sizeof h + list_bytes);
+    }
+    free(list);
+    if (st != FS_OK) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *bytes = sizeof h + list_bytes + force_bytes;
+    return FS_OK;
+}
+
+static fs_status gpu_restore_history(fs_backend *b, const void *data, size_t bytes)
+{
+    gpu_backend *g = (gpu_backend *)b;
+    if (!g->prog) return fs_fail(FS_ERR_INVALID, "restore_history() before upload()");
+    gpu_history_header h;
+    if (bytes < sizeof h) return fs_fail(FS_ERR_INVALID, "the device history is truncated (%zu bytes)", bytes);
+    memcpy(&h, data, sizeof h);
+    const size_t force_bytes = 3 * (size_t)g->padded * sizeof(long long);
+    if (memcmp(h.magic, HISTORY_MAGIC, 8) != 0 || h.list_bytes < 0 ||
+        (h.force_bytes != 0 && (size_t)h.force_bytes != force_bytes) ||
+        bytes != sizeof h + (size_t)h.list_bytes + (size_t)h.force_bytes)
+        return fs_fail(FS_ERR_INVALID, "the device history is not one of this system's");
+    const unsigned char *p = (const unsigned char *)data + sizeof h;
+    gpu_pairlist *pl = g->nb ? gpu_nonbonded_pairlist(g->nb) : NULL;
+    fs_status st = pl && h.list_bytes > 0 ? gpu_pairlist_restore(pl, p, (size_t)h.list_bytes) : FS_OK;
+    if (st == FS_OK && h.force_bytes > 0) {
+        st = g->api->write(g->dev, g->force, 0, force_bytes, p + h.list_bytes);
+        if (st == FS_OK) {
+            g->forces_valid = 1;
+            g->valid_flags = FS_COMPUTE_FORCES;
+        }
+    }
+    return st;
+}
+
 /* ---- gpu_backend.h: for the command line --------------------------------------------------------------- */
 
+/* Every instance made by gpu_backend_create observes through gpu_observe, whichever table it reports (the two
+ * built-in ones, or a test's copy with a wrapped device API). */
 int fs_gpu_backend_is(const fs_backend *b)
 {
-#ifdef FS_HAVE_CUDA
-    if (b && b->ops == &fs_cuda_backend) return 1;
-#endif
-    return b && b->ops == &fs_opencl_backend;
+    return b && b->ops && b->ops->observe == gpu_observe;
 }
 
 const char *fs_gpu_backend_device(const fs_backend *b)
@@ -617,7 +685,7 @@ static fs_status opencl_probe(void)
 
 static fs_status opencl_create(const fs_topology *top, const fs_forceparams *p, fs_backend **out)
 {
-    return gpu_create(&fs_gpu_api_opencl, &fs_opencl_backend, top, p, out);
+    return gpu_backend_create(&fs_gpu_api_opencl, &fs_opencl_backend, top, p, out);
 }
 
 const fs_backend_ops fs_opencl_backend = {
@@ -634,6 +702,8 @@ const fs_backend_ops fs_opencl_backend = {
     .observe = gpu_observe,
     .scale_trial = gpu_scale_trial,
     .scale_revert = gpu_scale_revert,
+    .save_history = gpu_save_history,
+    .restore_history = gpu_restore_history,
 };
 
 #ifdef FS_HAVE_CUDA
@@ -644,7 +714,7 @@ static fs_status cuda_probe(void)
 
 static fs_status cuda_create(const fs_topology *top, const fs_forceparams *p, fs_backend **out)
 {
-    return gpu_create(&fs_gpu_api_cuda, &fs_cuda_backend, top, p, out);
+    return gpu_backend_create(&fs_gpu_api_cuda, &fs_cuda_backend, top, p, out);
 }
 
 const fs_backend_ops fs_cuda_backend = {
@@ -661,5 +731,7 @@ const fs_backend_ops fs_cuda_backend = {
     .observe = gpu_observe,
     .scale_trial = gpu_scale_trial,
     .scale_revert = gpu_scale_revert,
+    .save_history = gpu_save_history,
+    .restore_history = gpu_restore_history,
 };
 #endif

@@ -41,12 +41,12 @@ enum {
 
 /* Slots of the int flag buffer. */
 enum {
-    GPU_F_ERROR = 0,      /* 0, or one of GPU_ERR_*: set once, by the first failing kernel */
-    GPU_F_ERROR_ATOM = 1, /* the atom (0-based) or constraint the error names */
-    GPU_F_ERROR_STEP = 2, /* the step (low 31 bits) at which it happened */
-    GPU_F_REBUILD = 3,    /* nonzero: the pair list must be rebuilt before the next force evaluation */
-    GPU_F_LIST_OVERFLOW = 4, /* the pair list did not fit: the host grows it and rebuilds */
-    GPU_F_MODULE = 8,     /* 8 slots for modules' own flags: */
+    GPU_F_ERROR = 0,                    /* 0, or one of GPU_ERR_*: set once, by the first failing kernel */
+    GPU_F_ERROR_ATOM = 1,               /* the atom (0-based) or constraint the error names */
+    GPU_F_ERROR_STEP = 2,               /* the step (low 31 bits) at which it happened */
+    GPU_F_REBUILD = 3,                  /* nonzero: the pair list must be rebuilt before the next force evaluation */
+    GPU_F_LIST_OVERFLOW = 4,            /* the pair list did not fit: the host grows it and rebuilds */
+    GPU_F_MODULE = 8,                   /* 8 slots for modules' own flags: */
     GPU_F_NB_BUILDS = GPU_F_MODULE + 0, /* nonbonded: pair-list builds since creation */
     GPU_FLAG_SLOTS = 16
 };
@@ -71,6 +71,7 @@ typedef struct {
     double box[3];      /* host copy of the current box lengths */
     int periodic[3];
     long step;
+    long positions_step; /* the step of the positions in pos: step + 1 during a step's force evaluation, else step */
     double time;
 
     gpu_program *prog;
@@ -82,14 +83,14 @@ typedef struct {
     fs_dynamics dyn_params; /* the last set_dynamics(), applied again when the program is (re)built */
     int have_dyn_params;
 
-    int forces_valid; /* force/energy buffers belong to the current positions */
+    int forces_valid;     /* force/energy buffers belong to the current positions */
     unsigned valid_flags; /* FS_COMPUTE_* that the last evaluation produced */
 
     /* every kernel handed out by gpu_get_kernel and every FFT registered, for the per-kernel timers */
     struct {
         char name[64];
         gpu_kernel *k;
-    } *kernels;
+    } * kernels;
     int nkernels, kernels_cap;
     gpu_fft *ffts[4];
     int nffts;
@@ -102,6 +103,12 @@ typedef struct {
     gpu_constraints *cons;
 } gpu_backend;
 
+/* Creates a device backend on the device API `api`; its instances report `ops` as their table. fs_opencl_backend
+ * and fs_cuda_backend are this with their API; tests wrap an API table (test_device_faults.c injects a lost device,
+ * a failed allocation and a failed compile) and run it through the whole run loop. */
+fs_status gpu_backend_create(const gpu_api *api, const fs_backend_ops *ops, const fs_topology *top,
+                             const fs_forceparams *p, fs_backend **out);
+
 /* ---- the program's #defines ---------------------------------------------------------------------------------
  * The kernels are compiled once per backend instance with the sizes and constants of the system baked in. The text
  * is made from the topology, the parameters and the box's periodic axes alone (no device needed, so the NVRTC
@@ -112,7 +119,7 @@ typedef struct {
 typedef struct {
     char *text; /* NUL-terminated, owned; free() it */
     size_t len, cap;
-    int oom;    /* an append failed */
+    int oom; /* an append failed */
 } gpu_defines;
 void gpu_define_int(gpu_defines *d, const char *name, long value);
 void gpu_define_real(gpu_defines *d, const char *name, double value); /* "%.17g" */
@@ -216,7 +223,11 @@ long gpu_pairlist_entries(gpu_pairlist *pl); /* cluster pairs in the current lis
 /* Tests: replaces the list by an empty one of `cap` entries per i-cluster and flags a rebuild (a capacity too small
  * is then found and grown by the next update, as after a real overflow). */
 fs_status gpu_pairlist_set_capacity(gpu_pairlist *pl, int cap);
-gpu_pairlist *gpu_nonbonded_pairlist(gpu_nonbonded *nb); /* the module's list (tests) */
+gpu_pairlist *gpu_nonbonded_pairlist(gpu_nonbonded *nb); /* the module's list (tests, history) */
+/* The list's history for a bit-exact continuation (cluster order, positions of the last build, sort epoch): save()
+ * returns a malloc'ed block; restore() after upload() puts it back and rebuilds the list as it was built. */
+fs_status gpu_pairlist_save(gpu_pairlist *pl, void **data, size_t *bytes);
+fs_status gpu_pairlist_restore(gpu_pairlist *pl, const void *data, size_t bytes);
 fs_status gpu_pairlist_defines(const fs_topology *top, const fs_forceparams *p, gpu_defines *d);
 
 /* PME reciprocal space (Coul. recip. grid part and its virial), as kernels/cpu/pme.c. Skipped when no atom is
@@ -275,6 +286,5 @@ int gpu_dynamics_ndf(gpu_backend *g);
 fs_status gpu_dynamics_scale_trial(gpu_backend *g, const double s[3]);
 fs_status gpu_dynamics_scale_revert(gpu_backend *g);
 void gpu_dynamics_destroy(gpu_backend *g);
-
 
 #endif

@@ -315,7 +315,9 @@ static fs_status one_step(gpu_backend *g, gpu_dynamics *m, unsigned eval_flags)
         if (st == FS_OK) st = drift(g, m, dt, 0);
         if (st == FS_OK) st = constrain_r(g, m, m->r_old, dt, 2.0);
     }
+    g->positions_step = g->step + 1;
     if (st == FS_OK) st = gpu_evaluate(g, eval_flags);
+    g->positions_step = g->step;
 
     const double limit = 0.5 * g->p.verlet_buffer, limit2 = limit * limit;
     const int step_low = (int)((step + 1) & 0x7fffffff);
@@ -338,6 +340,7 @@ static fs_status one_step(gpu_backend *g, gpu_dynamics *m, unsigned eval_flags)
     if (st == FS_OK && d->integrator == FS_INTEGRATOR_MD && d->tcoupl == FS_TCOUPL_V_RESCALE) st = vrescale(g, m, step);
     if (st != FS_OK) return st;
     g->step++;
+    g->positions_step = g->step;
     g->time += dt;
     if (d->comm_mode == FS_COMM_LINEAR && d->nstcomm > 0 && g->step % d->nstcomm == 0) st = remove_com(g, m);
     k = m->k[K_END_STEP];
@@ -372,6 +375,7 @@ static fs_status recover(gpu_backend *g, gpu_dynamics *m, const int flags[GPU_FL
         g->step++;
         g->time += m->d.dt;
     }
+    g->positions_step = g->step;
     if (st != FS_OK) return st;
 
     const int a = flags[GPU_F_ERROR_ATOM];

@@ -31,8 +31,18 @@
  * a list that overflowed between two checks would have lost pairs for those few evaluations; it takes a cluster whose
  * candidates doubled since the last sort (a blow-up, not something a liquid does in NB_OVERFLOW_CHECK steps). Rolling
  * back to the last good step, as the dynamics does on its own errors, would close that gap.
+ *
+ * History. The forces depend, in their last bits, on the list's history: which atoms share a cluster (the last
+ * sort), and the image offsets of the wrapped positions (the last build) decide the float sums of nb_pairs. A run
+ * continued from a checkpoint must therefore resume the list the uninterrupted run had, not build a fresh one:
+ * gpu_pairlist_save() gives the cluster order, the master positions and the box of the last build (`ref`,
+ * built_box) and the sort epoch; gpu_pairlist_restore() puts the order back and rebuilds the list from those
+ * positions in that box (which reproduces the build's image offsets and entries exactly), then puts the current
+ * positions and box back. The checkpoint stores this
+ * (core/io/checkpoint.h, the backend history), and a continued device run equals the uninterrupted one bit for bit.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -399,7 +409,9 @@ fs_status gpu_pairlist_update(gpu_pairlist *pl, int check_now)
                            g->box[d]);
     }
     fs_status st = FS_OK;
-    const long epoch = g->step / NB_NSTSORT;
+    /* by the step of the positions, so that the re-evaluation after an upload (a continued run) sorts when the
+     * uninterrupted run's evaluation of the same positions did */
+    const long epoch = g->positions_step / NB_NSTSORT;
     const int sorted = pl->need_sort || epoch != pl->sort_epoch;
     if (sorted) {
         st = sort_atoms(pl);
@@ -447,4 +459,108 @@ long gpu_pairlist_entries(gpu_pairlist *pl)
         for (int c = 0; c < pl->ncl; ++c) total += cnt[c];
     free(cnt);
     return total;
+}
+
+/* ---- history: what a bit-exact continuation needs ------------------------------------------------------------ */
+
+#define HISTORY_MAGIC "FSPLIST1"
+
+typedef struct {
+    char magic[8];
+    int32_t natoms, nslots;
+    int64_t sort_epoch;
+    int32_t need_sort, reserved;
+    double built_box[3]; /* the box of the last build (a barostat trial's, when it was rejected since) */
+} history_header;
+
+fs_status gpu_pairlist_save(gpu_pairlist *pl, void **data, size_t *bytes)
+{
+    gpu_backend *g = pl->g;
+    const size_t ns = (size_t)pl->nslots, n = (size_t)g->natoms;
+    const size_t size = sizeof(history_header) + ns * sizeof(int32_t) + n * 4 * sizeof(double);
+    *data = NULL;
+    *bytes = 0;
+    unsigned char *buf = calloc(1, size);
+    if (!buf) return fs_fail(FS_ERR_NOMEM, "out of memory saving the pair list");
+    history_header h = {HISTORY_MAGIC,
+                        g->natoms,
+                        pl->nslots,
+                        pl->sort_epoch,
+                        pl->need_sort,
+                        0,
+                        {pl->built_box[0], pl->built_box[1], pl->built_box[2]}};
+    memcpy(buf, &h, sizeof h);
+    _Static_assert(sizeof(int) == sizeof(int32_t), "slot_atom is int on the device");
+    fs_status st = g->api->read(g->dev, pl->slot_atom, 0, ns * sizeof(int32_t), buf + sizeof h);
+    if (st == FS_OK && n > 0)
+        st = g->api->read(g->dev, pl->ref, 0, n * 4 * sizeof(double), buf + sizeof h + ns * sizeof(int32_t));
+    if (st != FS_OK) {
+        free(buf);
+        return st;
+    }
+    *data = buf;
+    *bytes = size;
+    return FS_OK;
+}
+
+fs_status gpu_pairlist_restore(gpu_pairlist *pl, const void *data, size_t bytes)
+{
+    gpu_backend *g = pl->g;
+    const size_t ns = (size_t)pl->nslots, n = (size_t)g->natoms;
+    history_header h;
+    if (bytes != sizeof h + ns * sizeof(int32_t) + n * 4 * sizeof(double))
+        return fs_fail(FS_ERR_INVALID, "the pair-list history has %zu bytes, %zu expected for %d atoms", bytes,
+                       sizeof h + ns * sizeof(int32_t) + n * 4 * sizeof(double), g->natoms);
+    memcpy(&h, data, sizeof h);
+    if (memcmp(h.magic, HISTORY_MAGIC, 8) != 0 || h.natoms != g->natoms || h.nslots != pl->nslots)
+        return fs_fail(FS_ERR_INVALID, "the pair-list history is not one of this system's");
+    const unsigned char *p = (const unsigned char *)data + sizeof h;
+    int32_t *slot_atom = malloc(ns * sizeof *slot_atom), *atom_slot = malloc((n > 0 ? n : 1) * sizeof *atom_slot);
+    fs_status st = slot_atom && atom_slot ? FS_OK : fs_fail(FS_ERR_NOMEM, "out of memory restoring the pair list");
+    if (st == FS_OK) {
+        /* the order must be a permutation of the atoms followed by padding: anything else would index out of range */
+        memcpy(slot_atom, p, ns * sizeof *slot_atom);
+        for (size_t a = 0; a < n; ++a) atom_slot[a] = -1;
+        for (size_t s = 0; s < ns && st == FS_OK; ++s) {
+            const int32_t a = slot_atom[s];
+            const int ok = s < n ? a >= 0 && (size_t)a < n && atom_slot[a] < 0 : a == -1;
+            if (!ok)
+                st = fs_fail(FS_ERR_INVALID, "the pair-list history holds no valid cluster order");
+            else if (s < n)
+                atom_slot[a] = (int32_t)s;
+        }
+    }
+    if (st == FS_OK) st = g->api->write(g->dev, pl->slot_atom, 0, ns * sizeof *slot_atom, slot_atom);
+    if (st == FS_OK && n > 0) st = g->api->write(g->dev, pl->atom_slot, 0, n * sizeof *atom_slot, atom_slot);
+    free(slot_atom);
+    free(atom_slot);
+    if (st != FS_OK || h.need_sort) {
+        pl->need_sort = 1; /* nothing was built since the last upload there either */
+        return st;
+    }
+    /* the build of the positions in `ref`, as it happened; then the current positions back in place */
+    gpu_buf *now = NULL;
+    const size_t pos_bytes = n * 4 * sizeof(double);
+    if (n > 0) {
+        st = gpu_alloc(g, pos_bytes, "a copy of the positions", &now);
+        if (st == FS_OK) st = g->api->copy(g->dev, now, g->pos, pos_bytes);
+        if (st == FS_OK) st = g->api->write(g->dev, g->pos, 0, pos_bytes, p + ns * sizeof(int32_t));
+    }
+    /* ... in the box of that build: the next evaluation sees a box change, and rebuilds, where the uninterrupted run
+     * did */
+    double box[3];
+    memcpy(box, g->box, sizeof box);
+    memcpy(g->box, h.built_box, sizeof box);
+    if (st == FS_OK) st = queue_build(pl, 1);
+    if (st == FS_OK) st = check_capacity(pl, 1);
+    memcpy(g->box, box, sizeof box);
+    if (st == FS_OK && n > 0) st = g->api->copy(g->dev, g->pos, now, pos_bytes);
+    if (st == FS_OK) st = g->api->finish(g->dev);
+    g->api->release(&now);
+    if (st != FS_OK) return st;
+    pl->need_sort = 0;
+    pl->sort_epoch = (long)h.sort_epoch;
+    pl->since_check = 0;
+    memcpy(pl->built_box, h.built_box, sizeof pl->built_box);
+    return FS_OK;
 }
