@@ -34,6 +34,8 @@
 #   SYSTEMS="ec dmc water"   which systems          OUT=build/validation   where everything is written
 #   FERROSOLV=build/ferrosolv                       GMX=gmx (GROMACS 2022; single precision is fine)
 #   GMX_NT=1       GROMACS threads                  SEED=1  ld-seed/gen-seed of both codes
+#   FERROSOLV_BACKEND=opencl   ferrosolv's backend (default auto; on a 2-core CPU, opencl through PoCL runs these
+#                  boxes in ~6 ms/step, ~30 min per system, the cpu reference in 30-40 ms/step)
 #   FORCE=1        rerun stages whose outputs exist (otherwise a stage is skipped when its outputs exist for the
 #                  same length: the script can be re-run, or run per code and per system in parallel after
 #                  `prepare`; a killed or lengthened ferrosolv NPT run continues from its checkpoint)
